@@ -1,0 +1,9 @@
+import type { CliCommand } from '../types.js';
+import { categoryCommand, departmentCommand } from './directory.js';
+import { journalCommand } from './journal.js';
+import { replyAddressCommand } from './reply-address.js';
+import { taskCommand } from './task.js';
+import { userCommand } from './user.js';
+
+/** Every top-level CLI command, in the order help lists them. */
+export const CLI_COMMANDS: readonly CliCommand[] = [userCommand, departmentCommand, categoryCommand, taskCommand, replyAddressCommand, journalCommand];
