@@ -1,6 +1,6 @@
 import { startApp, ALL_ROLES, type AppRole } from './app.js';
 import { ConfigError, loadProcessConfig } from './config/index.js';
-import { applyMigrations } from './db/migrate.js';
+import { migrateIfNeeded } from './db/migrate.js';
 import { createLogger } from './logger.js';
 
 // Entry point of `npm start`: read the configuration, bring the database schema up
@@ -18,7 +18,7 @@ try {
 const logger = createLogger(config.logLevel);
 const roles = parseRoles(process.argv.slice(2));
 
-await applyMigrations(config.databaseUrl);
+await migrateIfNeeded(config.databaseUrl);
 const app = await startApp(config, logger, roles);
 logger.info({ roles, dataDir: config.dataDir }, 'postdesk started');
 

@@ -1,5 +1,5 @@
 import { ConfigError, loadProcessConfig } from '../config/index.js';
-import { applyMigrations } from '../db/migrate.js';
+import { migrateIfNeeded } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
 import { runCli } from './run-cli.js';
 
@@ -9,7 +9,7 @@ try {
   const config = loadProcessConfig();
   // Log lines go to stderr at warn and above, so that command output stays clean.
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
-  await applyMigrations(config.databaseUrl);
+  await migrateIfNeeded(config.databaseUrl);
   process.exitCode = await runCli(process.argv.slice(2), config, logger, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

@@ -171,7 +171,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(values.POSTDESK_DATA_DIR);
-  const databaseUrl = values.DATABASE_URL ?? `file:${path.join(dataDir, 'postdesk.db')}`;
+  // An absolute path, because the Prisma CLI runs in the project folder, not in the caller's.
+  const databaseUrl = `file:${values.DATABASE_URL ? path.resolve(values.DATABASE_URL.slice('file:'.length)) : path.join(dataDir, 'postdesk.db')}`;
   const secrets = loadSecrets(dataDir, values.THREAD_TOKEN_SECRET, values.POSTDESK_INSTANCE_ID, values.POSTDESK_CREDENTIAL_KEY);
 
   return deepFreeze({

@@ -76,7 +76,9 @@ async function showTask(deps: CliDeps, number: string | undefined): Promise<numb
   deps.out('');
   deps.out('History');
   for (const event of task.events) {
-    const change = event.fromValue !== null || event.toValue !== null ? ` ${event.fromValue ?? '-'} -> ${event.toValue ?? '-'}` : '';
+    const from = event.fromValue !== null ? ` ${event.fromValue} ->` : '';
+    const to = event.toValue !== null ? ` ${event.toValue}` : from ? ' (none)' : '';
+    const change = `${from}${to}`;
     deps.out(`${formatDate(event.createdAt)}  ${event.kind}${change}  by ${event.actor?.email ?? 'system'} via ${event.channel}${event.details ? `  ${event.details}` : ''}`);
   }
   return 0;
