@@ -2,6 +2,8 @@ import { startApp, ALL_ROLES, type AppRole } from './app.js';
 import { ConfigError, loadProcessConfig } from './config/index.js';
 import { migrateIfNeeded } from './db/migrate.js';
 import { createLogger } from './logger.js';
+import { RelayUrlError } from './outbound/delivery/relay-options.js';
+import { RedisUnavailableError } from './queue/index.js';
 
 // Entry point of `npm start`: read the configuration, bring the database schema up
 // to date, start every role (or those named as arguments), stop cleanly on a signal.
@@ -19,7 +21,15 @@ const logger = createLogger(config.logLevel);
 const roles = parseRoles(process.argv.slice(2));
 
 await migrateIfNeeded(config.databaseUrl);
-const app = await startApp(config, logger, roles);
+let app;
+try {
+  app = await startApp(config, logger, roles);
+} catch (error) {
+  // Both name the setting or service to fix; anything else is a bug and crashes loudly.
+  if (!(error instanceof RedisUnavailableError) && !(error instanceof RelayUrlError)) throw error;
+  process.stderr.write(`postdesk: ${error.message}\n`);
+  process.exit(error instanceof RedisUnavailableError ? 69 : 78);
+}
 logger.info({ roles, dataDir: config.dataDir }, 'postdesk started');
 
 let stopping = false;

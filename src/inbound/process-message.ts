@@ -105,9 +105,7 @@ async function applyMessage(
 }
 
 async function openTask(change: ChangeContext, entry: InboundMessage, mail: ParsedMail, sender: User, route: Extract<Route, { kind: 'new' }>, attachments: StoredAttachment[]): Promise<ProcessOutcome> {
-  const department = route.helpdesk?.department
-    ? await change.tx.department.upsert({ where: { name: route.helpdesk.department }, create: { name: route.helpdesk.department, address: route.helpdesk.address }, update: {} })
-    : null;
+  const department = await findDepartment(change.tx, entry, route);
   const body = mail.text?.trim() || (mail.html ? htmlToPlainText(mail.html) : '');
   const { task, comment } = await createTask(change, {
     subject: cleanSubject(mail.subject ?? ''),
@@ -150,6 +148,16 @@ async function addReply(change: ChangeContext, entry: InboundMessage, mail: Pars
   const comment = await addComment(change, { taskId: route.taskId, authorId: sender.id, body, visibility: internal ? 'internal' : 'public', inboundMessageId: entry.id });
   await linkMessage(change.tx, entry, mail, route.taskId, comment.id, attachments);
   return { status: 'processed', taskId: route.taskId, commentId: comment.id, routedBy: route.by, kind: 'normal' };
+}
+
+/** The department of the mailbox a message was read from, else that of the helpdesk address it was sent to. */
+async function findDepartment(tx: Tx, entry: InboundMessage, route: Extract<Route, { kind: 'new' }>) {
+  if (entry.mailboxId !== null) {
+    const mailbox = await tx.mailbox.findUnique({ where: { id: entry.mailboxId }, include: { department: true } });
+    if (mailbox?.department) return mailbox.department;
+  }
+  if (!route.helpdesk?.department) return null;
+  return tx.department.upsert({ where: { name: route.helpdesk.department }, create: { name: route.helpdesk.department, address: route.helpdesk.address }, update: {} });
 }
 
 /** Tie a delivery report to the message it reports on and mark the address as failing. */

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startApp, type App, type AppRole } from '../../src/app.js';
+import { Redis } from 'ioredis';
+import { startApp, type App, type AppOptions, type AppRole } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { applyMigrations } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
@@ -35,15 +37,24 @@ export async function createTestConfig(env: Record<string, string> = {}): Promis
     MAIL_DOMAIN: 'example.test',
     MAIL_ADDRESSES: 'support@example.test=Support,billing@example.test=Billing',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // A queue prefix of its own, so tests never see each other's jobs in the shared Redis.
+    QUEUE_PREFIX: `postdesk-test-${process.pid}-${randomBytes(4).toString('hex')}`,
     ...env,
   });
-  return { config, dataDir, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+  return {
+    config,
+    dataDir,
+    async cleanup() {
+      await deleteRedisKeys(config.redisUrl, `${config.queuePrefix}:*`);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Start Postdesk on a fresh data folder with the SMTP server on a free loopback port. */
-export async function createTestApp(env: Record<string, string> = {}, roles?: readonly AppRole[]): Promise<{ app: App; config: Config; dataDir: string; cleanup(): Promise<void> }> {
+export async function createTestApp(env: Record<string, string> = {}, roles?: readonly AppRole[], options?: AppOptions): Promise<{ app: App; config: Config; dataDir: string; cleanup(): Promise<void> }> {
   const { config, dataDir, cleanup } = await createTestConfig(env);
-  const app = await startApp(config, createLogger(config.logLevel), roles);
+  const app = await startApp(config, createLogger(config.logLevel), roles, options);
   return {
     app,
     config,
@@ -53,4 +64,20 @@ export async function createTestApp(env: Record<string, string> = {}, roles?: re
       await cleanup();
     },
   };
+}
+
+/** Delete the keys matching `pattern`, such as one test's queues. */
+export async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
