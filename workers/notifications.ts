@@ -1,6 +1,6 @@
 import { ConfigError, loadProcessConfig } from '../src/config/index.js';
 import { openDatabase } from '../src/db/client.js';
-import { applyMigrations } from '../src/db/migrate.js';
+import { migrateIfNeeded } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { RelayUrlError } from '../src/outbound/delivery/relay-options.js';
 import { createOutboxSink } from '../src/outbound/outbox-sink.js';
@@ -21,7 +21,7 @@ try {
 
 const logger = createLogger(config.logLevel);
 await exitOnStartError(checkRedis(config.redisUrl));
-await applyMigrations(config.databaseUrl);
+await migrateIfNeeded(config.databaseUrl);
 const prisma = await openDatabase(config.databaseUrl);
 
 // Failures recorded through the runner emit delivery.failed, whose notices the outbox sink writes.

@@ -19,7 +19,11 @@ import { routeMessage, type Route } from './route.js';
 export type ProcessOutcome =
   | { status: 'processed'; taskId: number; commentId: number | null; routedBy: string; kind: string }
   | { status: 'ignored'; kind: string; reason: string; taskId: number | null }
-  | { status: 'duplicate'; originalId: string };
+  | { status: 'duplicate'; originalId: string }
+  | { status: 'skipped'; reason: string };
+
+/** What applying a message to tasks can end in. */
+type AppliedOutcome = Extract<ProcessOutcome, { status: 'processed' | 'ignored' }>;
 
 /** Thrown for input that can never be processed; the entry is marked failed with the message. */
 export class UnprocessableMessageError extends Error {
@@ -44,6 +48,10 @@ export async function processParsedMessage(entry: InboundMessage, mail: ParsedMa
     null,
     'email',
     async (change) => {
+      // Another process may have finished this entry since it was read.
+      const current = await change.tx.inboundMessage.findUnique({ where: { id: entry.id }, select: { status: true } });
+      if (current?.status !== 'pending') return { status: 'skipped', reason: `entry is ${current?.status ?? 'gone'}` } as const;
+
       const duplicate = await change.tx.processedMessage.findUnique({ where: { dedupeKey: entry.dedupeKey } });
       if (duplicate && duplicate.inboundMessageId !== entry.id) {
         await change.tx.inboundMessage.update({ where: { id: entry.id }, data: { status: 'duplicate', processedAt: new Date(), kind: classification.kind, error: `same message as journal entry ${duplicate.inboundMessageId}` } });
@@ -62,7 +70,7 @@ export async function processParsedMessage(entry: InboundMessage, mail: ParsedMa
           status: outcome.status,
           kind: classification.kind,
           routedBy: outcome.status === 'processed' ? outcome.routedBy : null,
-          taskId: outcome.status === 'duplicate' ? null : outcome.taskId,
+          taskId: outcome.status === 'processed' || outcome.status === 'ignored' ? outcome.taskId : null,
           error: outcome.status === 'ignored' ? outcome.reason : null,
           processedAt: new Date(),
         },
@@ -81,7 +89,7 @@ async function applyMessage(
   from: { address: string; name: string } | null,
   attachments: StoredAttachment[],
   config: Config,
-): Promise<ProcessOutcome> {
+): Promise<AppliedOutcome> {
   if (classification.kind === 'bounce') return recordBounce(change, classification);
   if (classification.kind === 'loop' || classification.kind === 'list') return { status: 'ignored', kind: classification.kind, reason: classification.reason, taskId: null };
 
@@ -104,7 +112,7 @@ async function applyMessage(
   return addReply(change, entry, mail, sender, route, attachments);
 }
 
-async function openTask(change: ChangeContext, entry: InboundMessage, mail: ParsedMail, sender: User, route: Extract<Route, { kind: 'new' }>, attachments: StoredAttachment[]): Promise<ProcessOutcome> {
+async function openTask(change: ChangeContext, entry: InboundMessage, mail: ParsedMail, sender: User, route: Extract<Route, { kind: 'new' }>, attachments: StoredAttachment[]): Promise<AppliedOutcome> {
   const department = await findDepartment(change.tx, entry, route);
   const body = mail.text?.trim() || (mail.html ? htmlToPlainText(mail.html) : '');
   const { task, comment } = await createTask(change, {
@@ -126,7 +134,7 @@ async function openTask(change: ChangeContext, entry: InboundMessage, mail: Pars
   return { status: 'processed', taskId: task.id, commentId: comment.id, routedBy: 'new', kind: 'normal' };
 }
 
-async function addReply(change: ChangeContext, entry: InboundMessage, mail: ParsedMail, sender: User, route: Extract<Route, { kind: 'task' }>, attachments: StoredAttachment[]): Promise<ProcessOutcome> {
+async function addReply(change: ChangeContext, entry: InboundMessage, mail: ParsedMail, sender: User, route: Extract<Route, { kind: 'task' }>, attachments: StoredAttachment[]): Promise<AppliedOutcome> {
   const text = replyText(mail);
   const { commands, body } = isStaff(sender.role) ? splitCommands(text) : { commands: [], body: text };
 
@@ -161,7 +169,7 @@ async function findDepartment(tx: Tx, entry: InboundMessage, route: Extract<Rout
 }
 
 /** Tie a delivery report to the message it reports on and mark the address as failing. */
-async function recordBounce(change: ChangeContext, classification: Classification): Promise<ProcessOutcome> {
+async function recordBounce(change: ChangeContext, classification: Classification): Promise<AppliedOutcome> {
   const originalId = classification.bounce?.originalMessageId;
   const original = originalId ? await change.tx.outboundMessage.findUnique({ where: { messageId: originalId } }) : null;
   if (!original) return { status: 'ignored', kind: 'bounce', reason: classification.reason, taskId: null };

@@ -27,17 +27,27 @@ export class InboundProcessor {
   private stopped = false;
   private readonly log: Logger;
   private readonly waiters: (() => void)[] = [];
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.log = deps.logger.child({ component: 'inbound' });
   }
 
-  /** Register what a crash left in the spool and queue every pending entry. */
-  async start(): Promise<void> {
+  /**
+   * Register what a crash left in the spool, queue every pending entry, and keep
+   * looking for pending entries every `sweepIntervalMs`: intake that runs in another
+   * process (`npm start -- smtp`, `npm start -- imap`) journals entries that this
+   * process is never told about.
+   */
+  async start(sweepIntervalMs = 5000): Promise<void> {
     await this.deps.journal.recover();
-    const pending = await this.deps.prisma.inboundMessage.findMany({ where: { status: 'pending' }, orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }], select: { id: true } });
-    if (pending.length > 0) this.log.info({ count: pending.length }, 'resuming pending messages');
-    for (const { id } of pending) this.enqueue(id);
+    const count = await this.enqueuePending();
+    if (count > 0) this.log.info({ count }, 'resuming pending messages');
+
+    this.sweepTimer = setInterval(() => {
+      this.enqueuePending().catch((error: unknown) => this.log.error({ err: error }, 'pending message sweep failed'));
+    }, sweepIntervalMs);
+    this.sweepTimer.unref();
   }
 
   /** Queue a journal entry; queuing one that is already waiting does nothing. */
@@ -64,6 +74,7 @@ export class InboundProcessor {
 
   /** Stop taking entries and wait for the one in progress. */
   async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.stopped = true;
     this.queue.length = 0;
     await this.running;
@@ -88,6 +99,12 @@ export class InboundProcessor {
     }
   }
 
+  private async enqueuePending(): Promise<number> {
+    const pending = await this.deps.prisma.inboundMessage.findMany({ where: { status: 'pending' }, orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }], select: { id: true } });
+    for (const { id } of pending) this.enqueue(id);
+    return pending.length;
+  }
+
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped) {
       const journalId = this.queue.shift()!;
@@ -107,5 +124,6 @@ export class InboundProcessor {
 function summarize(outcome: ProcessOutcome): Record<string, unknown> {
   if (outcome.status === 'processed') return { status: outcome.status, taskId: outcome.taskId, commentId: outcome.commentId, routedBy: outcome.routedBy, kind: outcome.kind };
   if (outcome.status === 'ignored') return { status: outcome.status, kind: outcome.kind, taskId: outcome.taskId };
+  if (outcome.status === 'skipped') return { status: outcome.status, reason: outcome.reason };
   return { status: outcome.status, originalId: outcome.originalId };
 }

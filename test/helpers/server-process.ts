@@ -7,6 +7,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 /** A Postdesk server started with `src/main.ts` in a child process, as `npm start` does. */
 export interface ServerProcess {
   child: ChildProcess;
+  /** The SMTP server's port, or 0 when the process does not run the smtp role. */
   smtpPort: number;
   /** JSON log lines seen so far. */
   logs: Record<string, unknown>[];
@@ -14,7 +15,7 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** Start the server with `env` and wait until its SMTP server listens. */
+/** Start the server with `env` and wait until it has started; `smtpPort` is 0 without the smtp role. */
 export async function startServerProcess(env: Record<string, string>, roles: string[] = []): Promise<ServerProcess> {
   // tsx as a loader in the same process, so that a signal reaches the server itself.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'main.ts'), ...roles], {
@@ -58,10 +59,11 @@ export async function startServerProcess(env: Record<string, string>, roles: str
       });
     });
 
-  const listening = await waitForLog((line) => line.msg === 'smtp listening');
+  await waitForLog((line) => line.msg === 'postdesk started');
+  const listening = logs.find((line) => line.msg === 'smtp listening');
   return {
     child,
-    smtpPort: Number(listening.port),
+    smtpPort: listening ? Number(listening.port) : 0,
     logs,
     waitForLog,
     kill: (signal) =>

@@ -83,4 +83,23 @@ describe('crash recovery', () => {
       await prisma.$disconnect();
     }
   });
+
+  it('processes mail that another process journaled', async () => {
+    const { dataDir, start } = await setUp();
+    const intake = await start(['smtp']);
+    const processing = await start(['inbound']);
+    const { raw, messageId } = handwrittenMessage({ from: 'xia@customer.test', to: 'support@example.test', subject: 'Separate roles', text: 'Journaled by one process, processed by another.' });
+
+    await sendRaw(intake.smtpPort, raw, { from: 'xia@customer.test', to: ['support@example.test'] });
+    await processing.waitForLog((line) => line.msg === 'message processed' && line.messageId === messageId);
+    await intake.kill('SIGTERM');
+    await processing.kill('SIGTERM');
+
+    const prisma = await openDatabase(`file:${path.join(dataDir, 'postdesk.db')}`);
+    try {
+      expect(await prisma.task.count({ where: { subject: 'Separate roles' } })).toBe(1);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
 });
