@@ -1,16 +1,19 @@
-import { startApp, ALL_ROLES, type AppRole } from './app.js';
-import { ConfigError, loadProcessConfig } from './config/index.js';
+import { ALL_ROLES, type AppRole } from './app.js';
+import { ConfigError, loadConfig, readProcessEnvironment } from './config/index.js';
 import { migrateIfNeeded } from './db/migrate.js';
 import { createLogger } from './logger.js';
-import { RelayUrlError } from './outbound/delivery/relay-options.js';
-import { RedisUnavailableError } from './queue/index.js';
+import { startThreadedApp } from './threaded-app.js';
 
 // Entry point of `npm start`: read the configuration, bring the database schema up
 // to date, start every role (or those named as arguments), stop cleanly on a signal.
 
+/** Start-up errors that name a setting or a service to fix, printed as one line. */
+const OPERATOR_ERRORS: Record<string, number> = { RedisUnavailableError: 69, RelayUrlError: 78, MailboxSettingsError: 78 };
+
+const env = readProcessEnvironment();
 let config;
 try {
-  config = loadProcessConfig();
+  config = loadConfig(env);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`postdesk: ${error.message}\n`);
@@ -23,12 +26,12 @@ const roles = parseRoles(process.argv.slice(2));
 await migrateIfNeeded(config.databaseUrl);
 let app;
 try {
-  app = await startApp(config, logger, roles);
+  app = await startThreadedApp(config, env, logger, roles);
 } catch (error) {
-  // Both name the setting or service to fix; anything else is a bug and crashes loudly.
-  if (!(error instanceof RedisUnavailableError) && !(error instanceof RelayUrlError)) throw error;
-  process.stderr.write(`postdesk: ${error.message}\n`);
-  process.exit(error instanceof RedisUnavailableError ? 69 : 78);
+  const exitCode = OPERATOR_ERRORS[(error as Error).name];
+  if (exitCode === undefined) throw error;
+  process.stderr.write(`postdesk: ${(error as Error).message}\n`);
+  process.exit(exitCode);
 }
 logger.info({ roles, dataDir: config.dataDir }, 'postdesk started');
 

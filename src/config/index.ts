@@ -8,7 +8,12 @@ export { ConfigError, loadConfig, type Config, type HelpdeskAddress } from './co
  * in the working folder. Variables already set in the environment win over .env.
  */
 export function loadProcessConfig(): Config {
+  return loadConfig(readProcessEnvironment());
+}
+
+/** The environment completed by .env, for a thread or process that loads the configuration again. */
+export function readProcessEnvironment(): Record<string, string | undefined> {
   const fromFile: Record<string, string> = {};
   readDotenv({ processEnv: fromFile, quiet: true });
-  return loadConfig({ ...fromFile, ...process.env });
+  return { ...fromFile, ...process.env };
 }

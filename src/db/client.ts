@@ -1,5 +1,6 @@
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from './generated/client.js';
+import { serializeSqliteAdapter } from './serialized-adapter.js';
 
 export type { Prisma } from './generated/client.js';
 export { PrismaClient } from './generated/client.js';
@@ -15,7 +16,7 @@ export type Db = PrismaClient | Tx;
  * on disk when the call returns: the journal and the processing results rely on it.
  */
 export async function openDatabase(databaseUrl: string): Promise<PrismaClient> {
-  const adapter = new PrismaBetterSQLite3({ url: databaseUrl, timeout: 10_000 });
+  const adapter = serializeSqliteAdapter(new PrismaBetterSQLite3({ url: databaseUrl, timeout: 10_000 }));
   const prisma = new PrismaClient({ adapter });
 
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');

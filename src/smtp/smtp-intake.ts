@@ -3,7 +3,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { matchHelpdeskAddress } from '../mail/addresses.js';
-import { BareLineFeedError, MessageTooLargeError, type Journal, type SpoolEntry } from '../inbound/journal/journal.js';
+import { BareLineFeedError, MessageTooLargeError, type Spool, type SpoolEntry } from '../inbound/journal/spool.js';
 
 /** SMTP errors carry the reply code that smtp-server sends. */
 class SmtpReplyError extends Error {
@@ -19,7 +19,8 @@ class SmtpReplyError extends Error {
 /** What the SMTP intake needs. */
 export interface SmtpIntakeDeps {
   config: Config;
-  journal: Journal;
+  /** The journal's spool, which is all the intake writes to. */
+  spool: Spool;
   logger: Logger;
   /** Called after the 250, with the committed spool entry. */
   onJournaled(entry: SpoolEntry): void;
@@ -31,7 +32,7 @@ export interface SmtpIntakeDeps {
  * answers 4xx when that write fails, so the sending server keeps the message.
  */
 export function createSmtpIntake(deps: SmtpIntakeDeps): SMTPServer {
-  const { config, journal } = deps;
+  const { config, spool } = deps;
   const log = deps.logger.child({ component: 'smtp' });
 
   const options: SMTPServerOptions = {
@@ -40,7 +41,9 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SMTPServer {
     size: config.smtp.maxMessageBytes,
     maxClients: config.smtp.maxClients,
     authOptional: true,
-    disabledCommands: ['AUTH'],
+    // Without a configured certificate smtp-server would answer STARTTLS with its own
+    // built-in one, which clients cannot verify; hiding the command is not enough.
+    disabledCommands: config.smtp.tlsKeyPath ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     hideDSN: true,
     disableReverseLookup: true,
     logger: false,
@@ -67,7 +70,7 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SMTPServer {
         clientHostname: session.hostNameAppearsAs,
       };
 
-      journal.spool
+      spool
         .writeStream(stream, 'smtp', envelope, { maxBytes: config.smtp.maxMessageBytes, rejectBareLineFeeds: true })
         .then(
           (entry) => {

@@ -25,12 +25,12 @@ function migratedTemplate(): Promise<string> {
 }
 
 /** A data folder with a fresh database, and the configuration that points at it. */
-export async function createTestConfig(env: Record<string, string> = {}): Promise<{ config: Config; dataDir: string; cleanup(): Promise<void> }> {
+export async function createTestConfig(env: Record<string, string> = {}): Promise<{ config: Config; env: Record<string, string>; dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'postdesk-test-'));
   await mkdir(dataDir, { recursive: true });
   await copyFile(await migratedTemplate(), path.join(dataDir, 'postdesk.db'));
 
-  const config = loadConfig({
+  const fullEnv: Record<string, string> = {
     POSTDESK_DATA_DIR: dataDir,
     SMTP_PORT: '0',
     HTTP_PORT: '0',
@@ -40,9 +40,11 @@ export async function createTestConfig(env: Record<string, string> = {}): Promis
     // A queue prefix of its own, so tests never see each other's jobs in the shared Redis.
     QUEUE_PREFIX: `postdesk-test-${process.pid}-${randomBytes(4).toString('hex')}`,
     ...env,
-  });
+  };
+  const config = loadConfig(fullEnv);
   return {
     config,
+    env: fullEnv,
     dataDir,
     async cleanup() {
       await deleteRedisKeys(config.redisUrl, `${config.queuePrefix}:*`);

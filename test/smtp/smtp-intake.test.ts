@@ -32,6 +32,16 @@ describe('SMTP intake', () => {
     expect(task.comments[0]?.body).toBe('The printer in room 4 is on fire.');
   });
 
+  it('offers no STARTTLS without a certificate', async () => {
+    const session = await RawSmtpSession.connect(port);
+
+    await session.command('EHLO client.test');
+    const reply = await session.command('STARTTLS');
+    session.close();
+
+    expect(reply).toMatch(/^5\d\d /);
+  });
+
   it('accepts plus-addressed helpdesk recipients', async () => {
     const session = await RawSmtpSession.connect(port);
 

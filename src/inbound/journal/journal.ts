@@ -53,8 +53,11 @@ export class Journal {
         : {}),
       notify: entry.notify !== false,
     };
+    // The file moves before the row exists, so a processor that finds the row (the
+    // sweep of another process, say) always finds the file; the .json goes last.
+    await this.spool.moveToArchive(entry);
     await this.prisma.inboundMessage.upsert({ where: { id: entry.id }, create: data, update: {} });
-    await this.spool.archive(entry);
+    await this.spool.removeMetadata(entry);
     this.log.debug({ journalId: entry.id, messageId: entry.messageId, source: entry.source }, 'message registered');
   }
 

@@ -1,5 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 
+const CARRIAGE_RETURN = Buffer.from('\r');
+
 /** Headers larger than this are not scanned for a Message-ID (the message is still kept). */
 const MAX_HEADER_SCAN_BYTES = 256 * 1024;
 
@@ -28,6 +30,8 @@ export class MessageScanner {
   private headerBytes = 0;
   private inBody = false;
   private headerText: string | null = null;
+  /** True when the last chunk ended with a CR whose LF may start the next one. */
+  private pendingCarriageReturn = false;
   /** Newlines at the end of the body seen so far; hashed only when more text follows. */
   private pendingNewlines = 0;
 
@@ -102,18 +106,35 @@ export class MessageScanner {
     if (rest.length > 0) this.updateBody(rest);
   }
 
+  /**
+   * Hash body text without line-break bytes: each line's text, with its LF counted
+   * and its CR dropped. A CR at the end of a chunk waits for the next chunk, so the
+   * result never depends on where the chunks were cut.
+   */
   private updateBody(chunk: Buffer): void {
     let start = 0;
-    for (let index = 0; index < chunk.length; index++) {
-      const byte = chunk[index];
-      if (byte !== 0x0d && byte !== 0x0a) continue;
-
-      // Hash the text before this line break, then count the break instead of hashing it.
-      if (index > start) this.hashBodyText(chunk.subarray(start, index));
-      if (byte === 0x0a) this.pendingNewlines++;
-      start = index + 1;
+    if (this.pendingCarriageReturn) {
+      this.pendingCarriageReturn = false;
+      if (chunk[0] !== 0x0a) this.hashBodyText(CARRIAGE_RETURN);
     }
-    if (start < chunk.length) this.hashBodyText(chunk.subarray(start));
+
+    while (start < chunk.length) {
+      const lineFeed = chunk.indexOf(0x0a, start);
+      if (lineFeed === -1) {
+        let end = chunk.length;
+        if (chunk[end - 1] === 0x0d) {
+          end--;
+          this.pendingCarriageReturn = true;
+        }
+        if (end > start) this.hashBodyText(chunk.subarray(start, end));
+        return;
+      }
+
+      const end = lineFeed > start && chunk[lineFeed - 1] === 0x0d ? lineFeed - 1 : lineFeed;
+      if (end > start) this.hashBodyText(chunk.subarray(start, end));
+      this.pendingNewlines++;
+      start = lineFeed + 1;
+    }
   }
 
   private hashBodyText(text: Buffer): void {

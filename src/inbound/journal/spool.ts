@@ -171,14 +171,18 @@ export class Spool {
     return path.join(entry.receivedAt.slice(0, 10), `${entry.id}.eml`);
   }
 
-  /** Move a registered entry out of `new/`. Safe to call again after a crash. */
-  async archive(entry: SpoolEntry): Promise<void> {
+  /** Move an entry's message to its archive path. Safe to call again after a crash. */
+  async moveToArchive(entry: SpoolEntry): Promise<void> {
     const target = path.join(this.journalDir, this.archivePath(entry));
     const source = path.join(this.newDir, `${entry.id}.eml`);
     if (await exists(source)) {
       await mkdir(path.dirname(target), { recursive: true });
       await rename(source, target);
     }
+  }
+
+  /** Remove an entry's metadata once its database row exists; it leaves the spool then. */
+  async removeMetadata(entry: SpoolEntry): Promise<void> {
     await rm(path.join(this.newDir, `${entry.id}.json`), { force: true });
   }
 
