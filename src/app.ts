@@ -26,7 +26,7 @@ export interface AppOptions {
 
 /**
  * Start the roles asked for in this thread, against an already migrated database.
- * Start-up fails with RedisUnavailableError when Redis does not answer, because every
+ * Start-up fails with RedisUnavailableError when Redis does not reply, because every
  * role queues notifications. `npm start` uses startThreadedApp instead, which keeps
  * the database work off the SMTP server's event loop.
  */
@@ -47,7 +47,7 @@ export async function startApp(config: Config, logger: Logger, roles: readonly A
   };
 }
 
-/** The roles of `roles` that work on the database. */
+/** Select the roles that work on the database. */
 export function processingRoles(roles: readonly AppRole[]): ProcessingRole[] {
   return roles.filter((role): role is ProcessingRole => role !== 'smtp');
 }

@@ -20,8 +20,8 @@ export interface ThreadedApp {
  * notifications in a worker thread with its own database connection. better-sqlite3
  * and Prisma block the event loop while they work, and on one loop processing held up
  * the SMTP server's replies by tens of milliseconds. The main thread only writes the
- * journal and passes each entry on; entries lost in between are in the spool, which
- * the processing thread registers when it starts.
+ * journal and passes each entry on. An entry lost in between stays in the spool, and
+ * the processing thread registers it when it starts.
  */
 export async function startThreadedApp(config: Config, env: Record<string, string | undefined>, logger: Logger, roles: readonly AppRole[]): Promise<ThreadedApp> {
   await checkRedis(config.redisUrl);

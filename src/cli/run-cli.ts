@@ -7,11 +7,15 @@ import { UsageError } from './types.js';
 /** Run one CLI invocation against a migrated database. Returns the exit code. */
 export async function runCli(args: string[], config: Config, logger: Logger, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const [name, ...rest] = args;
+  if (name === undefined || name === 'help' || name === '--help') {
+    for (const line of helpText()) out(line);
+    return 0;
+  }
   const command = CLI_COMMANDS.find((entry) => entry.name === name);
-  if (!command || name === 'help' || name === '--help') {
-    for (const line of helpText()) (command || name === 'help' || name === '--help' || name === undefined ? out : err)(line);
-    if (name !== undefined && name !== 'help' && name !== '--help') err(`postdesk: unknown command "${name}"`);
-    return name === undefined || name === 'help' || name === '--help' ? 0 : 64;
+  if (!command) {
+    err(`postdesk: unknown command "${name}"`);
+    for (const line of helpText()) err(line);
+    return 64;
   }
 
   const prisma = await openDatabase(config.databaseUrl);

@@ -40,11 +40,11 @@ export interface Config {
     /** smtp:// or smtps:// URL of a relay; null writes .eml files to `outboxDir` instead. */
     readonly relayUrl: string | null;
     readonly outboxDir: string;
-    /** Most mails to one recipient in 24 hours; more are held. */
+    /** Maximum mails to one recipient in 24 hours; more are held. */
     readonly maxPerRecipientPerDay: number;
-    /** Most mails about one task in an hour; more are held. */
+    /** Maximum mails about one task in an hour; more are held. */
     readonly maxPerTaskPerHour: number;
-    /** Most acknowledgements to one sender in 24 hours. */
+    /** Maximum acknowledgements to one sender in 24 hours. */
     readonly maxAcknowledgementsPerSenderPerDay: number;
   };
   /** Prefix of BullMQ queue keys in Redis. */
@@ -74,7 +74,7 @@ export interface ImapEnvMailbox {
   readonly department?: string;
 }
 
-/** Thrown when the environment holds invalid settings; names every one of them. */
+/** Thrown when the environment contains invalid settings. Its message names every one of them. */
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
 

@@ -11,7 +11,7 @@ export function loadProcessConfig(): Config {
   return loadConfig(readProcessEnvironment());
 }
 
-/** The environment completed by .env, for a thread or process that loads the configuration again. */
+/** Merge the environment with .env, for a thread or process that loads the configuration again. */
 export function readProcessEnvironment(): Record<string, string | undefined> {
   const fromFile: Record<string, string> = {};
   readDotenv({ processEnv: fromFile, quiet: true });

@@ -8,10 +8,10 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const migrationsDir = path.join(projectRoot, 'prisma', 'migrations');
 
 /**
- * Apply pending migrations. The Prisma CLI runs only when a migration is missing:
- * it takes a second or two to start, and `migrate deploy` cannot lock a database
- * that a running server has open, so the administration command must not call it
- * on every run.
+ * Apply pending migrations. The Prisma CLI runs only when a migration is missing,
+ * because it takes a second or two to start. Also, `migrate deploy` cannot lock a
+ * database that a running server has open, so the administration command must not
+ * call it on every run.
  */
 export async function migrateIfNeeded(databaseUrl: string): Promise<string[]> {
   const pending = await listPendingMigrations(databaseUrl);

@@ -15,14 +15,14 @@ import { extractReply, htmlToPlainText } from './extract-reply.js';
 import { firstAddress, headerRecipients, referencedMessageIds, type ParsedMail } from './parse.js';
 import { routeMessage, type Route } from './route.js';
 
-/** How a journal entry ended. */
+/** Result of processing a journal entry. */
 export type ProcessOutcome =
   | { status: 'processed'; taskId: number; commentId: number | null; routedBy: string; kind: string }
   | { status: 'ignored'; kind: string; reason: string; taskId: number | null }
   | { status: 'duplicate'; originalId: string }
   | { status: 'skipped'; reason: string };
 
-/** What applying a message to tasks can end in. */
+/** Results of applying a message to tasks. */
 type AppliedOutcome = Extract<ProcessOutcome, { status: 'processed' | 'ignored' }>;
 
 /** Thrown for input that can never be processed; the entry is marked failed with the message. */
@@ -158,7 +158,7 @@ async function addReply(change: ChangeContext, entry: InboundMessage, mail: Pars
   return { status: 'processed', taskId: route.taskId, commentId: comment.id, routedBy: route.by, kind: 'normal' };
 }
 
-/** The department of the mailbox a message was read from, else that of the helpdesk address it was sent to. */
+/** Find the department of the mailbox a message was read from, else that of the helpdesk address it was sent to. */
 async function findDepartment(tx: Tx, entry: InboundMessage, route: Extract<Route, { kind: 'new' }>) {
   if (entry.mailboxId !== null) {
     const mailbox = await tx.mailbox.findUnique({ where: { id: entry.mailboxId }, include: { department: true } });

@@ -6,7 +6,7 @@ import type { Journal } from './journal/journal.js';
 import { parseMessage } from './parse.js';
 import { processParsedMessage, type ProcessOutcome } from './process-message.js';
 
-/** What the processor needs. */
+/** Dependencies of the processor. */
 export interface ProcessorDeps {
   prisma: PrismaClient;
   journal: Journal;
@@ -37,7 +37,7 @@ export class InboundProcessor {
    * Register what a crash left in the spool, queue every pending entry, and keep
    * looking for pending entries every `sweepIntervalMs`: intake that runs in another
    * process (`npm start -- smtp`, `npm start -- imap`) journals entries that this
-   * process is never told about.
+   * process never hears of.
    */
   async start(sweepIntervalMs = 5000): Promise<void> {
     await this.deps.journal.recover();

@@ -5,12 +5,12 @@ import { matchHelpdeskAddress, parseSubjectTag } from '../mail/addresses.js';
 import { verifyThreadToken, type ThreadToken } from '../mail/thread-token.js';
 import { isParticipant } from '../tasks/participants.js';
 
-/** Where a message belongs. */
+/** Destination of a message. */
 export type Route =
   | { kind: 'task'; taskId: number; by: 'token' | 'references' | 'subject'; token: ThreadToken | null }
   | { kind: 'new'; helpdesk: HelpdeskAddress | null; relatedTaskId: number | null; note: string | null };
 
-/** What routing looks at. */
+/** Input of routing. */
 export interface RouteInput {
   sender: User;
   /** Envelope recipients first, then To, Cc, Delivered-To and X-Original-To. */
@@ -19,7 +19,7 @@ export interface RouteInput {
   subject: string;
 }
 
-/** What routing needs from the configuration. */
+/** Settings that routing reads from the configuration. */
 export interface RouteSettings {
   addresses: readonly HelpdeskAddress[];
   catchAllDomains: readonly string[];

@@ -3,7 +3,7 @@ import { formatTokenAddress } from './addresses.js';
 import { createThreadToken } from './thread-token.js';
 
 /**
- * The address a person replies to about a task: the helpdesk address of the task's
+ * Build the address a person replies to about a task: the helpdesk address of the task's
  * department (or the first one), plus a token issued to that person.
  */
 export function buildReplyAddress(config: Config, taskId: number, userId: number, departmentAddress?: string | null): string {

@@ -31,7 +31,7 @@ const BATCH_SIZE = 500;
 class NotificationQueueImpl extends Queue<DeliverOutboundJob, string, JobName> {
   constructor(
     private readonly client: Redis,
-    options: QueueOptions,
+    options: Omit<QueueOptions, 'connection'>,
   ) {
     super(NOTIFICATIONS_QUEUE, { ...options, connection: client });
   }
@@ -50,17 +50,16 @@ class NotificationQueueImpl extends Queue<DeliverOutboundJob, string, JobName> {
  * and a removed job frees its id for a later, deliberate re-send.
  *
  * The queue's connection does not buffer commands while Redis is away, so enqueueing
- * fails at once instead of stalling the change that called it; the rows stay pending
- * and the worker's sweep queues them.
+ * fails at once instead of stalling the change that called it. The rows stay pending
+ * until the worker's sweep queues them.
  */
 export function createNotificationQueue(config: Config, options: NotificationQueueOptions = {}): NotificationQueue {
   const client = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false });
-  // While the queue is open BullMQ passes these errors on as its 'error' event; this
+  // While the queue is open, BullMQ passes these errors on as its 'error' event. This
   // listener keeps ioredis from printing the ones that arrive after close().
   client.on('error', () => undefined);
 
   const queue = new NotificationQueueImpl(client, {
-    connection: client,
     prefix: config.queuePrefix,
     defaultJobOptions: {
       attempts: options.attempts ?? 10,

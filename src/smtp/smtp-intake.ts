@@ -16,7 +16,7 @@ class SmtpReplyError extends Error {
   }
 }
 
-/** What the SMTP intake needs. */
+/** Dependencies of the SMTP intake. */
 export interface SmtpIntakeDeps {
   config: Config;
   /** The journal's spool, which is all the intake writes to. */
@@ -28,8 +28,8 @@ export interface SmtpIntakeDeps {
 
 /**
  * Create the inbound SMTP server. It accepts mail only for the helpdesk's addresses
- * (so it never relays), journals each message durably before it answers 250, and
- * answers 4xx when that write fails, so the sending server keeps the message.
+ * (so it never relays), journals each message durably before it replies 250, and
+ * replies 4xx when that write fails, so the sending server keeps the message.
  */
 export function createSmtpIntake(deps: SmtpIntakeDeps): SMTPServer {
   const { config, spool } = deps;
@@ -41,7 +41,7 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SMTPServer {
     size: config.smtp.maxMessageBytes,
     maxClients: config.smtp.maxClients,
     authOptional: true,
-    // Without a configured certificate smtp-server would answer STARTTLS with its own
+    // Without a configured certificate smtp-server would accept STARTTLS with its own
     // built-in one, which clients cannot verify; hiding the command is not enough.
     disabledCommands: config.smtp.tlsKeyPath ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     hideDSN: true,

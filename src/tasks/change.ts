@@ -3,16 +3,16 @@ import type { PrismaClient, Tx } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { DomainEvent, EventSink } from './events.js';
 
-/** Who makes a change. A null actor is the system itself. */
+/** The user who makes a change. A null actor is the system itself. */
 export interface Actor {
   id: number;
   role: Role;
 }
 
-/** What a domain operation needs: the transaction, who acts, by which channel, and the events so far. */
+/** Context of a domain operation: the transaction, the actor, the channel, and the events so far. */
 export interface ChangeContext {
   tx: Tx;
-  /** Set by the caller once it knows who acts (the sender of a message, say). */
+  /** Set by the caller once the actor is found (the sender of a message, say). */
   actor: Actor | null;
   channel: Channel;
   /** False when the change must mail nobody; copied onto every event. */

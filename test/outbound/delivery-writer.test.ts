@@ -54,6 +54,17 @@ describe('OutboxWriter', () => {
     expect(stored.find((row) => row.id === sent.id)).toMatchObject({ status: 'sent', queuedAt: null });
   });
 
+  it('marks more rows than one statement takes', async () => {
+    const ids = Array.from({ length: 1_200 }, (_unused, index) => `bulk-${index}`);
+    await fixture.prisma.outboundMessage.createMany({
+      data: ids.map((id) => ({ id, toAddress: fixture.customer.email, reason: 'test', event: 'comment.public', template: 'comment', payload: '{}', dedupeKey: id, messageId: `${id}@example.test` })),
+    });
+
+    await new OutboxWriter(fixture.prisma).markQueued(ids);
+
+    expect(await fixture.prisma.outboundMessage.count({ where: { status: 'queued' } })).toBe(1_200);
+  });
+
   it('survives a rollback of another transaction', async () => {
     // With the better-sqlite3 adapter a bare statement runs inside whatever transaction
     // is open on the connection; the writer must wait for it instead.

@@ -50,7 +50,16 @@ let redis: PrivateRedis | null = null;
 afterEach(async () => {
   // The fixture's cleanup deletes its keys, so Redis has to be up for it.
   if (redis && !redis.running) await redis.start();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  // Every step runs even when one fails, so that no redis-server is left running.
+  const errors: unknown[] = [];
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
 });
 
 describe('notification queue during a Redis outage', () => {

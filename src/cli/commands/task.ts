@@ -76,9 +76,10 @@ async function showTask(deps: CliDeps, number: string | undefined): Promise<numb
   deps.out('');
   deps.out('History');
   for (const event of task.events) {
-    const from = event.fromValue !== null ? ` ${event.fromValue} ->` : '';
-    const to = event.toValue !== null ? ` ${event.toValue}` : from ? ' (none)' : '';
-    const change = `${from}${to}`;
+    let change = '';
+    if (event.fromValue !== null) change += ` ${event.fromValue} ->`;
+    if (event.toValue !== null) change += ` ${event.toValue}`;
+    else if (event.fromValue !== null) change += ' (none)';
     deps.out(`${formatDate(event.createdAt)}  ${event.kind}${change}  by ${event.actor?.email ?? 'system'} via ${event.channel}${event.details ? `  ${event.details}` : ''}`);
   }
   return 0;

@@ -21,7 +21,7 @@ export interface FailedCommand {
   usage: string | null;
 }
 
-/** What the command block of a reply did. */
+/** Results of the command block of a reply. */
 export interface CommandResults {
   applied: { line: string; summary: string }[];
   failed: FailedCommand[];

@@ -54,7 +54,7 @@ export class Journal {
       notify: entry.notify !== false,
     };
     // The file moves before the row exists, so a processor that finds the row (the
-    // sweep of another process, say) always finds the file; the .json goes last.
+    // sweep of another process, say) always finds the file. The .json goes last.
     await this.spool.moveToArchive(entry);
     await this.prisma.inboundMessage.upsert({ where: { id: entry.id }, create: data, update: {} });
     await this.spool.removeMetadata(entry);

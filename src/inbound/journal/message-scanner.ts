@@ -5,7 +5,7 @@ const CARRIAGE_RETURN = Buffer.from('\r');
 /** Headers larger than this are not scanned for a Message-ID (the message is still kept). */
 const MAX_HEADER_SCAN_BYTES = 256 * 1024;
 
-/** What the scanner learned about a message while it streamed past. */
+/** Facts the scanner gathers about a message as it streams past. */
 export interface ScanResult {
   size: number;
   sha256: string;
@@ -154,7 +154,7 @@ function findHeaderEnd(buffer: Buffer): { headerEnd: number; bodyStart: number }
   return { headerEnd: crlf, bodyStart: crlf + 4 };
 }
 
-/** A message that starts with a blank line has no headers at all. */
+/** Treat a message that starts with a blank line as one without headers. */
 function emptyHeader(buffer: Buffer): { headerEnd: number; bodyStart: number } | null {
   if (buffer.length === 0) return null;
   return { headerEnd: 0, bodyStart: buffer[0] === 0x0a ? 1 : 2 };

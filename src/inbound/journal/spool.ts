@@ -6,7 +6,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MessageScanner } from './message-scanner.js';
 
-/** Where a message came from. */
+/** Source of a message. */
 export type JournalSource = 'smtp' | 'imap';
 
 /** The SMTP envelope, or its IMAP equivalent. */
@@ -71,7 +71,7 @@ export class BareLineFeedError extends Error {
  * The durable spool of raw messages. A message is written to `new/<id>.eml` and
  * synced, then its metadata goes to `new/<id>.json` through a synced temporary file,
  * a rename and a sync of the folder. The rename is the commit point: a message is
- * journaled once its .json exists, and only then does SMTP answer 250.
+ * journaled once its .json exists, and only then does SMTP reply 250.
  * Registered messages move to `YYYY-MM-DD/<id>.eml`, where the original stays viewable.
  */
 export class Spool {
@@ -166,7 +166,7 @@ export class Spool {
     return entries;
   }
 
-  /** The path, relative to the journal folder, where a registered message is kept. */
+  /** Return the path, relative to the journal folder, of a registered message. */
   archivePath(entry: SpoolEntry): string {
     return path.join(entry.receivedAt.slice(0, 10), `${entry.id}.eml`);
   }
@@ -218,7 +218,7 @@ export class Spool {
   }
 }
 
-/** A sortable, unique id: arrival time in milliseconds, then random bits. */
+/** Create a sortable, unique id: arrival time in milliseconds, then random bits. */
 function createJournalId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
 }

@@ -5,11 +5,11 @@ import nodemailer from 'nodemailer';
 import { composeMessage } from './compose.js';
 import type { MailTransport, RenderedMail, SendResult } from './types.js';
 
-/** File names are row ids (UUIDs); anything else could escape the outbox folder. */
+/** Outbox file names are row ids (UUIDs); the pattern admits no dot or slash, so a name cannot leave the folder. */
 const SAFE_FILE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
- * A transport that writes each mail to `<outboxDir>/<fileName>.eml`, so that a fresh
+ * Create a transport that writes each mail to `<outboxDir>/<fileName>.eml`, so that a fresh
  * install sends nothing over the network and an operator can read what would have gone
  * out. The file is written under a temporary name, synced and renamed, so a reader never
  * sees half a message. Sending the same row twice replaces the file and leaves one.

@@ -1,14 +1,17 @@
 import type { PrismaClient } from '../../db/client.js';
 import { Prisma } from '../../db/generated/client.js';
 
-/** Requests of one kind written in one statement at most. */
+/** Requests of one kind taken into one transaction at most. */
 const MAX_BATCH = 500;
+
+/** Row ids in one statement at most, well below SQLite's limit of 32 766 parameters. */
+const MAX_IDS_PER_STATEMENT = 500;
 
 /**
  * Delay in milliseconds between the first request of a batch and its write. A commit
  * blocks the event loop while SQLite syncs, so no request arrives during a write. The
- * batch is made of the requests that arrive within this delay; bench/outbound.ts
- * measured 10 ms as enough to reach half the rate of a plain SMTP client.
+ * batch is made of the requests that arrive within this delay. With 10 ms the worker
+ * reached half the rate of a plain SMTP client in bench/outbound.ts.
  */
 const BATCH_DELAY_MS = 10;
 
@@ -102,15 +105,15 @@ export class OutboxWriter {
       // Interactive, because Prisma runs a one-statement array transaction as a bare statement.
       await this.prisma.$transaction(async (tx) => {
         const now = new Date();
-        if (sentIds.length > 0) {
+        for (const ids of chunk(sentIds)) {
           await tx.$executeRaw`
             UPDATE "OutboundMessage" SET "status" = 'sent', "sentAt" = ${now}, "attempts" = "attempts" + 1, "lastError" = NULL
-            WHERE "status" IN ('pending', 'queued') AND "id" IN (${Prisma.join(sentIds)})`;
+            WHERE "status" IN ('pending', 'queued') AND "id" IN (${Prisma.join(ids)})`;
         }
-        if (queuedIds.length > 0) {
+        for (const ids of chunk(queuedIds)) {
           await tx.$executeRaw`
             UPDATE "OutboundMessage" SET "status" = 'queued', "queuedAt" = ${now}
-            WHERE "status" = 'pending' AND "id" IN (${Prisma.join(queuedIds)})`;
+            WHERE "status" = 'pending' AND "id" IN (${Prisma.join(ids)})`;
         }
       });
     } catch (error) {
@@ -119,6 +122,12 @@ export class OutboxWriter {
     }
     for (const request of [...sent, ...queued]) request.resolve();
   }
+}
+
+function chunk(ids: readonly string[]): string[][] {
+  const chunks: string[][] = [];
+  for (let start = 0; start < ids.length; start += MAX_IDS_PER_STATEMENT) chunks.push(ids.slice(start, start + MAX_IDS_PER_STATEMENT));
+  return chunks;
 }
 
 const writers = new WeakMap<PrismaClient, OutboxWriter>();
