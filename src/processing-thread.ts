@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadConfig } from './config/index.js';
 import type { SpoolEntry } from './inbound/journal/spool.js';
@@ -17,6 +19,8 @@ const port = parentPort!;
 const { env, roles } = workerData as { env: Record<string, string | undefined>; roles: ProcessingRole[] };
 const post = (message: FromProcessingThread) => port.postMessage(message);
 
+lowerThreadPriority();
+
 try {
   const config = loadConfig(env);
   const processing = await startProcessing(config, createLogger(config.logLevel), roles);
@@ -34,4 +38,19 @@ try {
   post({ type: 'ready' });
 } catch (error) {
   post({ type: 'failed', name: (error as Error).name, message: (error as Error).message });
+}
+
+/**
+ * Give this thread a lower CPU priority than the SMTP server's. When both compete for
+ * the CPU, replying to senders matters more than processing, which the journal lets
+ * wait. Linux applies nice values per thread, and /proc/thread-self names this
+ * thread's id; elsewhere, or without permission, the priority stays as it is.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, 10);
+  } catch (error) {
+    if (!['ENOENT', 'EACCES', 'EPERM'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
 }

@@ -5,6 +5,12 @@ import { runCli } from './run-cli.js';
 
 // Entry point of the `postdesk` administration command.
 
+// Output piped into `head` closes early; that ends the command, it is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 try {
   const config = loadProcessConfig();
   // Log lines go to stderr at warn and above, so that command output stays clean.

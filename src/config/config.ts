@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseRelayUrl, RelayUrlError } from '../outbound/delivery/relay-options.js';
 
 /** One address the helpdesk receives mail for, and the department it feeds. */
 export interface HelpdeskAddress {
@@ -126,7 +127,7 @@ const schema = z.object({
   MAIL_MAX_PER_RECIPIENT_PER_DAY: positiveInt.default(100),
   MAIL_MAX_PER_TASK_PER_HOUR: positiveInt.default(30),
   ACK_MAX_PER_SENDER_PER_DAY: positiveInt.default(5),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('postdesk'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').optional(),
   IMAP_HOST: z.string().min(1).optional(),
   IMAP_PORT: port.optional(),
   IMAP_TLS: z.enum(['true', 'false']).default('true'),
@@ -145,16 +146,20 @@ const schema = z.object({
  * validate all of it and return a frozen object. Throws ConfigError naming every
  * invalid setting at once.
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
+  // An empty value (`SMTP_PORT=` in a .env template) means unset, not zero.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+    const relayProblems = parsed.error.issues.some((issue) => issue.path[0] === 'SMTP_RELAY_URL') ? [] : checkRelayUrl(env.SMTP_RELAY_URL);
+    throw new ConfigError([
+      ...parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
         const shown = SECRET_SETTINGS.has(name) ? 'a value that is not shown because it is secret' : JSON.stringify(env[name]);
         return `${name}: ${issue.message} (got ${shown})`;
       }),
-    );
+      ...relayProblems,
+    ]);
   }
   const values = parsed.data;
 
@@ -168,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('SMTP_TLS_KEY_FILE and SMTP_TLS_CERT_FILE: set both or neither');
   }
   const imap = parseImapMailbox(values, problems);
+  problems.push(...checkRelayUrl(values.SMTP_RELAY_URL));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(values.POSTDESK_DATA_DIR);
@@ -199,7 +205,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxPerTaskPerHour: values.MAIL_MAX_PER_TASK_PER_HOUR,
       maxAcknowledgementsPerSenderPerDay: values.ACK_MAX_PER_SENDER_PER_DAY,
     },
-    queuePrefix: values.QUEUE_PREFIX,
+    // Each installation has queues of its own by default, so two that share a Redis never take each other's jobs.
+    queuePrefix: values.QUEUE_PREFIX ?? `postdesk-${secrets.instanceId}`,
     attachments: { maxCount: values.ATTACHMENT_MAX_COUNT, maxBytes: values.ATTACHMENT_MAX_SIZE },
     imap,
     credentialKey: secrets.credentialKey,
@@ -209,6 +216,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 type EnvValues = z.infer<typeof schema>;
+
+/** Check a relay URL as the delivery code will read it; returns the problems found. */
+function checkRelayUrl(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    parseRelayUrl(url, 'localhost');
+    return [];
+  } catch (error) {
+    if (!(error instanceof RelayUrlError)) throw error;
+    return [error.message];
+  }
+}
 
 function parseImapMailbox(values: EnvValues, problems: string[]): ImapEnvMailbox | null {
   if (!values.IMAP_HOST) return null;

@@ -57,7 +57,7 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SMTPServer {
       }
       if (!matchHelpdeskAddress(address.address, config.mail.addresses, config.mail.catchAllDomains)) {
         log.info({ sessionId: session.id, recipient: address.address }, 'recipient rejected');
-        return callback(new SmtpReplyError(`5.1.1 <${address.address}>: recipient not accepted here (relay denied)`, 550));
+        return callback(new SmtpReplyError(`5.1.1 <${address.address}>: no such helpdesk address here, and this server relays no mail`, 550));
       }
       callback();
     },

@@ -2,6 +2,7 @@ import type { CommentVisibility } from '../db/generated/enums.js';
 import type { ChangeContext } from './change.js';
 import { changeStatus } from './change-status.js';
 import { recordChange } from './history.js';
+import { assignTask } from './update-task.js';
 import { isStaff } from './users.js';
 
 /** A reply or note to add to a task. */
@@ -46,6 +47,12 @@ export async function addComment(context: ChangeContext, input: NewComment) {
   const staffAuthor = author !== null && isStaff(author.role);
   if (staffAuthor && input.visibility === 'public' && task.firstRespondedAt === null) {
     await context.tx.task.update({ where: { id: task.id }, data: { firstRespondedAt: comment.createdAt } });
+  }
+  // The first staff member to answer an unassigned task takes it, so that the
+  // customer's next reply reaches someone; #assign in the same reply still wins.
+  if (staffAuthor && input.visibility === 'public' && task.assigneeId === null) {
+    const current = await context.tx.task.findUniqueOrThrow({ where: { id: task.id }, select: { assigneeId: true } });
+    if (current.assigneeId === null) await assignTask(context, task.id, author.id);
   }
   if (author !== null && !staffAuthor && (task.status === 'done' || task.status === 'waiting')) {
     await changeStatus(context, task.id, task.assigneeId ? 'in_progress' : 'new', { reason: task.status === 'done' ? 'reopened by customer reply' : 'customer replied' });

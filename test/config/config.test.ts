@@ -73,4 +73,25 @@ describe('configuration', () => {
       { address: 'billing@example.test', localPart: 'billing', domain: 'example.test' },
     ]);
   });
+
+  it('treats an empty value as unset', async () => {
+    const config = loadConfig({ POSTDESK_DATA_DIR: await dataDir(), SMTP_PORT: '', MAIL_DOMAIN: ' ' });
+
+    expect(config.smtp.port).toBe(2525);
+    expect(config.mail.domain).toBe('localhost');
+  });
+
+  it('names a bad relay URL with the other problems', async () => {
+    const env = { POSTDESK_DATA_DIR: await dataDir(), SMTP_RELAY_URL: 'smtp://relay.test:99999', LOG_LEVEL: 'loud' };
+
+    expect(() => loadConfig(env)).toThrow(/SMTP_RELAY_URL[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*SMTP_RELAY_URL/);
+  });
+
+  it('gives each installation its own queue prefix', async () => {
+    const first = loadConfig({ POSTDESK_DATA_DIR: await dataDir() });
+    const second = loadConfig({ POSTDESK_DATA_DIR: await dataDir() });
+
+    expect(first.queuePrefix).toMatch(/^postdesk-[0-9a-f]{16}$/);
+    expect(second.queuePrefix).not.toBe(first.queuePrefix);
+  });
 });

@@ -53,6 +53,16 @@ describe('mail commands', () => {
     expect(task.firstRespondedAt).not.toBeNull();
   });
 
+  it('assigns an unassigned task to the first staff member who answers', async () => {
+    const taskId = await openTask('First answer assigns');
+    const address = buildReplyAddress(harness.config, taskId, agent.id);
+
+    await deliver('agent@example.test', address, 'Re: First answer assigns', 'Here is the answer.');
+
+    const task = await harness.app.prisma.task.findUniqueOrThrow({ where: { id: taskId } });
+    expect(task.assigneeId).toBe(agent.id);
+  });
+
   it('makes a reply internal with #internal', async () => {
     const taskId = await openTask('Internal note');
     const address = buildReplyAddress(harness.config, taskId, agent.id);
