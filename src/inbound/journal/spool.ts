@@ -69,16 +69,19 @@ export class BareLineFeedError extends Error {
 
 /**
  * The durable spool of raw messages. A message is written to `new/<id>.eml` and
- * synced, then its metadata goes to `new/<id>.json` through a synced temporary file,
- * a rename and a sync of the folder. The rename is the commit point: a message is
- * journaled once its .json exists, and only then does SMTP reply 250.
+ * synced, then its metadata is written to `new/<id>.json` and synced, then the folder
+ * is synced (once for all the messages committing at that moment). Only then does
+ * SMTP reply 250. A .json that a crash left torn is discarded at the next start.
  * Registered messages move to `YYYY-MM-DD/<id>.eml`, where the original stays viewable.
  */
 export class Spool {
   readonly newDir: string;
 
+  private readonly directorySync: DirectorySync;
+
   constructor(readonly journalDir: string) {
     this.newDir = path.join(journalDir, 'new');
+    this.directorySync = new DirectorySync(this.newDir);
   }
 
   async init(): Promise<void> {
@@ -161,7 +164,14 @@ export class Spool {
     const entries: SpoolEntry[] = [];
     for (const name of (await readdir(this.newDir)).sort()) {
       if (!name.endsWith('.json')) continue;
-      entries.push(JSON.parse(await readFile(path.join(this.newDir, name), 'utf8')) as SpoolEntry);
+      const entry = parseEntry(await readFile(path.join(this.newDir, name), 'utf8'));
+      if (entry) {
+        entries.push(entry);
+        continue;
+      }
+      // Torn by a crash before its sync returned, so the sender never got a 250 for it.
+      await rm(path.join(this.newDir, name), { force: true });
+      await rm(path.join(this.newDir, name.replace(/\.json$/, '.eml')), { force: true });
     }
     return entries;
   }
@@ -203,14 +213,13 @@ export class Spool {
       ...(mailbox?.notify === false ? { notify: false } : {}),
     };
 
+    // The .json needs no temporary name: until the folder sync below returns, no 250
+    // has been sent, so a .json that a crash left torn is discarded at the next start.
     const jsonPath = path.join(this.newDir, `${id}.json`);
-    const tmpPath = `${jsonPath}.tmp`;
     try {
-      await writeFile(tmpPath, JSON.stringify(entry), { flush: true });
-      await rename(tmpPath, jsonPath);
-      await syncDirectory(this.newDir);
+      await writeFile(jsonPath, JSON.stringify(entry), { flush: true });
+      await this.directorySync.sync();
     } catch (error) {
-      await rm(tmpPath, { force: true });
       await rm(jsonPath, { force: true });
       throw error;
     }
@@ -221,6 +230,48 @@ export class Spool {
 /** Create a sortable, unique id: arrival time in milliseconds, then random bits. */
 function createJournalId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Parse a spool .json; returns null for one that is torn or not an entry. */
+function parseEntry(text: string): SpoolEntry | null {
+  try {
+    const entry = JSON.parse(text) as SpoolEntry;
+    return typeof entry.id === 'string' && typeof entry.dedupeKey === 'string' ? entry : null;
+  } catch (error) {
+    if (error instanceof SyntaxError) return null;
+    throw error;
+  }
+}
+
+/**
+ * Syncs a folder for many writers at once. A caller waits for a sync that started
+ * after its call, so the sync covers the files it created; callers that arrive during
+ * one sync share the next, so concurrent messages pay for one folder sync between them.
+ */
+class DirectorySync {
+  private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+
+  constructor(private readonly directory: string) {}
+
+  sync(): Promise<void> {
+    if (!this.running) return this.start();
+    this.next ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.next = null;
+        return this.start();
+      });
+    return this.next;
+  }
+
+  private start(): Promise<void> {
+    const run = syncDirectory(this.directory).finally(() => {
+      if (this.running === run) this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
 }
 
 async function syncDirectory(directory: string): Promise<void> {
