@@ -49,7 +49,10 @@ export async function startProcessing(config: Config, logger: Logger, roles: rea
   else await journal.recover();
   const imap = roles.includes('imap') ? await startImap({ prisma, config, journal, logger, onJournaled: (journalId) => processor?.enqueue(journalId), ...imapOptions }) : null;
 
+  // Registrations run one after another: the database takes one writer at a time
+  // anyway, and a burst of thousands at once held all their queries in memory.
   const registrations = new Set<Promise<void>>();
+  let lastRegistration: Promise<void> = Promise.resolve();
   return {
     prisma,
     journal,
@@ -59,10 +62,11 @@ export async function startProcessing(config: Config, logger: Logger, roles: rea
     imap,
     worker,
     register(entry) {
-      const registration = journal.register(entry).then(
+      const registration = lastRegistration.then(() => journal.register(entry)).then(
         () => processor?.enqueue(entry.id),
         (error: unknown) => logger.error({ err: error, journalId: entry.id }, 'journal registration failed; the spool keeps the message for the next start'),
       );
+      lastRegistration = registration;
       registrations.add(registration);
       void registration.finally(() => registrations.delete(registration));
     },
