@@ -54,7 +54,9 @@ class NotificationQueueImpl extends Queue<DeliverOutboundJob, string, JobName> {
  * until the worker's sweep queues them.
  */
 export function createNotificationQueue(config: Config, options: NotificationQueueOptions = {}): NotificationQueue {
-  const client = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false });
+  // maxRetriesPerRequest 0: a command written just before Redis went away fails when
+  // the connection drops, rather than waiting for Redis to come back.
+  const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
   // While the queue is open, BullMQ passes these errors on as its 'error' event. This
   // listener keeps ioredis from printing the ones that arrive after close().
   client.on('error', () => undefined);

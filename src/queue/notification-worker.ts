@@ -92,8 +92,8 @@ export async function startNotificationWorker(deps: NotificationWorkerDeps): Pro
   });
 
   const closeParts = async () => {
-    await worker.close();
-    await queue.close();
+    await closeWithin(CLOSE_TIMEOUT_MS, () => worker.close(), () => worker.disconnect(), logger);
+    await closeWithin(CLOSE_TIMEOUT_MS, () => queue.close(), () => queue.disconnect(), logger);
     await delivery.transport.close();
   };
   let sweep: NodeJS.Timeout;
@@ -139,4 +139,30 @@ async function processJob(delivery: DeliveryDeps, job: Job<DeliverOutboundJob, s
   if (outcome.status === 'retry') throw new TemporaryDeliveryError(outcome.reason);
   if (outcome.status === 'failed') throw new UnrecoverableError(outcome.reason);
   return outcome.status;
+}
+
+/** How long a graceful close of the worker or the queue may take before it is forced. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/**
+ * Close gracefully, or disconnect after `timeoutMs` and stop waiting after as long
+ * again. While Redis is away, BullMQ's close can wait for its blocking connection
+ * indefinitely (seen with bullmq 6.7.6), and a shutdown must not hang on it. Jobs cut
+ * short run again after the restart.
+ */
+async function closeWithin(timeoutMs: number, close: () => Promise<void>, disconnect: () => Promise<void>, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const closing = close().then(() => 'closed' as const);
+  try {
+    if ((await Promise.race([closing, timedOut])) === 'closed') return;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  logger.warn({ timeoutMs }, 'queue connection did not close in time; disconnecting');
+  closing.catch((error: unknown) => logger.warn({ err: error }, 'queue close failed after disconnect'));
+  // The disconnect can wait on the same dead connection, so it gets a bound too.
+  const disconnecting = disconnect().catch((error: unknown) => logger.warn({ err: error }, 'queue disconnect failed'));
+  await Promise.race([disconnecting, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
 }
