@@ -9,7 +9,7 @@ import { addComment } from '../../src/tasks/add-comment.js';
 import { ChangeRunner } from '../../src/tasks/change.js';
 import { createTask } from '../../src/tasks/create-task.js';
 import { SmtpSink } from '../helpers/smtp-sink.js';
-import { createCapturingLogger, createDeliveryFixture, type DeliveryFixture } from '../queue/delivery-harness.js';
+import { createCapturingLogger, createDeliveryFixture, waitUntil, type DeliveryFixture } from '../queue/delivery-harness.js';
 
 /** Message-ID of the customer's query, as the inbound pipeline would have recorded it. */
 const QUERY_MESSAGE_ID = 'query-1@client.example.test';
@@ -64,7 +64,11 @@ describe('headers of delivered notifications', () => {
   });
 
   it('uses the Message-ID of the outbox row', async () => {
-    const rows = await fixture.prisma.outboundMessage.findMany({ where: { taskId, toAddress: fixture.customer.email }, orderBy: { createdAt: 'asc' } });
+    // The worker records `sent` in batches a few milliseconds after the relay's 250.
+    const rows = await waitUntil(
+      () => fixture.prisma.outboundMessage.findMany({ where: { taskId, toAddress: fixture.customer.email }, orderBy: { createdAt: 'asc' } }),
+      (found) => found.every((row) => row.status === 'sent'),
+    );
 
     expect(rows.map((row) => row.status)).toEqual(['sent', 'sent']);
     expect(acknowledgement.messageId).toBe(`<${rows[0]!.messageId}>`);
