@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the Prisma CLI offline. Prisma 6.19 downloads its native engines at start-up
-// unless these two variables point at existing files; the JavaScript engines that
+// unless these two variables point at existing files. The JavaScript engines that
 // prisma.config.ts selects never load them, so any file will do.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';

@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../logger.js';
 
-/** What every CLI command gets. */
+/** Dependencies every CLI command gets. */
 export interface CliDeps {
   config: Config;
   prisma: PrismaClient;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseRelayUrl, RelayUrlError } from '../outbound/delivery/relay-options.js';
+import { parseRelayUrl, RelayUrlError } from './relay-url.js';
 
 /** One address the helpdesk receives mail for, and the department it feeds. */
 export interface HelpdeskAddress {

@@ -4,9 +4,9 @@ export type { ParsedMail } from 'mailparser';
 
 /**
  * Parse a raw message. mailparser's own HTML-to-text and text-to-HTML conversions
- * are switched off: they are half the cost of a small message and can block the
- * event loop for minutes on one huge part; the reply extractor converts HTML itself
- * with an input cap. Delivery-status parts are kept for the classifier.
+ * are switched off, because they are half the cost of a small message and can block
+ * the event loop for minutes on one huge part. The reply extractor converts HTML
+ * itself, with an input cap. Delivery-status parts are kept for the classifier.
  */
 export async function parseMessage(raw: Buffer): Promise<ParsedMail> {
   return simpleParser(raw, {
@@ -18,10 +18,9 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMail> {
   });
 }
 
-/** The first address of an address header, lower-cased, with its display name. */
+/** Return the first address of an address header, lower-cased, with its display name. */
 export function firstAddress(field: ParsedMail['from'] | ParsedMail['replyTo']): { address: string; name: string } | null {
-  const list = Array.isArray(field) ? field : field ? [field] : [];
-  for (const group of list) {
+  for (const group of asList(field)) {
     for (const entry of group.value) {
       if (entry.address) return { address: entry.address.toLowerCase(), name: entry.name ?? '' };
       for (const member of entry.group ?? []) {
@@ -32,12 +31,11 @@ export function firstAddress(field: ParsedMail['from'] | ParsedMail['replyTo']):
   return null;
 }
 
-/** Every address in To, Cc, Delivered-To and X-Original-To, where forwarding may have moved a thread token. */
+/** List every address in To, Cc, Delivered-To and X-Original-To, where forwarding may have moved a thread token. */
 export function headerRecipients(mail: ParsedMail): string[] {
   const addresses: string[] = [];
   for (const field of [mail.to, mail.cc]) {
-    const list = Array.isArray(field) ? field : field ? [field] : [];
-    for (const group of list) {
+    for (const group of asList(field)) {
       for (const entry of group.value) {
         if (entry.address) addresses.push(entry.address.toLowerCase());
         for (const member of entry.group ?? []) if (member.address) addresses.push(member.address.toLowerCase());
@@ -55,7 +53,7 @@ export function headerRecipients(mail: ParsedMail): string[] {
 
 /** Message-IDs from In-Reply-To and References, nearest ancestor first, without brackets. */
 export function referencedMessageIds(mail: ParsedMail): string[] {
-  const references = Array.isArray(mail.references) ? mail.references : mail.references ? [mail.references] : [];
+  const references = asList(mail.references);
   const ids = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...references.slice().reverse()];
   const result: string[] = [];
   for (const value of ids) {
@@ -65,4 +63,10 @@ export function referencedMessageIds(mail: ParsedMail): string[] {
     if (!value.includes('<') && value.trim() && !result.includes(value.trim())) result.push(value.trim());
   }
   return result;
+}
+
+/** Turn mailparser's one-or-many header values into a list. */
+function asList<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
 }

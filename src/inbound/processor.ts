@@ -80,7 +80,7 @@ export class InboundProcessor {
     await this.running;
   }
 
-  /** Process one entry now. Never throws for a bad message: it is marked failed. */
+  /** Process one entry now. A message that cannot be processed is marked failed; only a failure to record that throws. */
   async processEntry(journalId: string): Promise<ProcessOutcome | { status: 'failed'; error: string } | null> {
     const entry = await this.deps.prisma.inboundMessage.findUnique({ where: { id: journalId } });
     if (!entry || entry.status !== 'pending') return null;

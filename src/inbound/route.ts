@@ -31,7 +31,7 @@ export interface RouteSettings {
  * then In-Reply-To/References against Message-IDs we sent or received, then a
  * `[#1042]` subject tag when the sender takes part in that task, else a new task.
  * A sender who does not take part in the task found opens a new task that refers to
- * it, so nobody can add to a task by quoting its number or Message-ID. Replies to a
+ * it, so that a stranger cannot add to a task by quoting its number or Message-ID. Replies to a
  * closed task open a follow-up task too.
  */
 export async function routeMessage(db: Db, input: RouteInput, settings: RouteSettings): Promise<Route> {

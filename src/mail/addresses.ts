@@ -1,6 +1,6 @@
 import type { HelpdeskAddress } from '../config/index.js';
 
-/** How a recipient address relates to the helpdesk. */
+/** Relation of a recipient address to the helpdesk. */
 export interface RecipientMatch {
   /** The helpdesk address it was sent to, or null for a catch-all domain. */
   helpdesk: HelpdeskAddress | null;

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** What a valid thread token names: the task and the person it was issued to. */
+/** Contents of a valid thread token: the task and the person it was issued to. */
 export interface ThreadToken {
   taskId: number;
   userId: number;

@@ -48,8 +48,8 @@ export async function addComment(context: ChangeContext, input: NewComment) {
   if (staffAuthor && input.visibility === 'public' && task.firstRespondedAt === null) {
     await context.tx.task.update({ where: { id: task.id }, data: { firstRespondedAt: comment.createdAt } });
   }
-  // The first staff member to answer an unassigned task takes it, so that the
-  // customer's next reply reaches someone; #assign in the same reply still wins.
+  // The first staff member to reply to an unassigned task takes it, so that the
+  // customer's next reply reaches someone. #assign in the same reply still wins.
   if (staffAuthor && input.visibility === 'public' && task.assigneeId === null) {
     const current = await context.tx.task.findUniqueOrThrow({ where: { id: task.id }, select: { assigneeId: true } });
     if (current.assigneeId === null) await assignTask(context, task.id, author.id);

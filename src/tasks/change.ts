@@ -15,7 +15,7 @@ export interface ChangeContext {
   /** Set by the caller once the actor is found (the sender of a message, say). */
   actor: Actor | null;
   channel: Channel;
-  /** False when the change must mail nobody; copied onto every event. */
+  /** False when the change must send no notifications. It is copied onto every event. */
   notify: boolean;
   events: DomainEvent[];
 }

@@ -2,7 +2,7 @@ import type { Channel, Priority } from '../db/generated/enums.js';
 import type { ChangeContext } from './change.js';
 import { recordChange } from './history.js';
 
-/** What a new task starts with. */
+/** Fields of a new task. */
 export interface NewTask {
   subject: string;
   authorId: number;

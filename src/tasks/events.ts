@@ -27,7 +27,7 @@ export interface DomainEvent {
   taskId: number;
   actorId: number | null;
   channel: Channel;
-  /** False for changes that must mail nobody, such as old mail imported from a mailbox. */
+  /** False for changes that must send no notifications, such as old mail imported from a mailbox. */
   notify: boolean;
   data: Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 import type { Role } from '../db/generated/enums.js';
 import type { Db } from '../db/client.js';
 
-/** Roles that answer queries and may use mail commands. */
+/** Roles that handle queries and may use mail commands. */
 export const STAFF_ROLES: readonly Role[] = ['employee', 'manager', 'admin'];
 
 /** True for employees, managers and administrators. */

@@ -11,8 +11,8 @@ import { createLogger } from '../../src/logger.js';
 let templateDatabase: Promise<string> | null = null;
 
 /**
- * A migrated, empty SQLite database made once per test process; each test copies it
- * instead of running the migrations again (the Prisma CLI takes about a second).
+ * Make a migrated, empty SQLite database once per test process. Each test copies it
+ * instead of running the migrations again, because the Prisma CLI takes about a second.
  */
 function migratedTemplate(): Promise<string> {
   templateDatabase ??= (async () => {
@@ -24,7 +24,7 @@ function migratedTemplate(): Promise<string> {
   return templateDatabase;
 }
 
-/** A data folder with a fresh database, and the configuration that points at it. */
+/** Create a data folder with a fresh database, and the configuration that points at it. */
 export async function createTestConfig(env: Record<string, string> = {}): Promise<{ config: Config; env: Record<string, string>; dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'postdesk-test-'));
   await mkdir(dataDir, { recursive: true });

@@ -58,7 +58,7 @@ export class RawSmtpSession {
     return new RawSmtpSession(socket);
   }
 
-  /** The next complete reply line. */
+  /** Wait for the next complete reply line. */
   reply(timeoutMs = 10_000): Promise<string> {
     const line = this.lines.shift();
     if (line !== undefined) return Promise.resolve(line);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** A self-signed certificate for 127.0.0.1 and localhost, made with openssl at test time. */
+/** Make a self-signed certificate for 127.0.0.1 and localhost with openssl, at test time. */
 export function createSelfSignedCertificate(): { keyFile: string; certFile: string; cert: Buffer } {
   const directory = mkdtempSync(path.join(os.tmpdir(), 'postdesk-tls-'));
   const keyFile = path.join(directory, 'key.pem');

@@ -64,7 +64,7 @@ describe('attachments and automatic replies', () => {
   });
 
   it('keeps an auto-reply to a task as a flagged note', async () => {
-    // The fixture's auto-reply comes from kijitora@example.net, so that person asks first.
+    // The fixture's auto-reply comes from kijitora@example.net, so that person opens the task.
     const task = await deliver(handwrittenMessage({ from: 'kijitora@example.net', to: 'support@example.test', subject: 'Away soon', text: 'Question before my holiday.' }).raw, 'support@example.test', 'kijitora@example.net');
     const address = buildReplyAddress(harness.config, task.taskId!, (await harness.app.prisma.task.findUniqueOrThrow({ where: { id: task.taskId! } })).authorId);
     const autoReply = await readFile(path.join(fixtures, 'bounces', 'rfc3834-01.eml'));

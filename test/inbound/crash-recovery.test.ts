@@ -34,7 +34,7 @@ describe('crash recovery', () => {
 
   it('processes a message once after a kill between the 250 and processing', async () => {
     const { dataDir, start } = await setUp();
-    // The intake-only role journals and answers 250 but never processes: the state a crash right after the 250 leaves.
+    // The intake-only role journals and replies 250 but never processes, which is the state a crash right after the 250 leaves.
     const intake = await start(['smtp']);
     const { raw, messageId } = handwrittenMessage({ from: 'zoe@customer.test', to: 'support@example.test', subject: 'Killed after 250', text: 'Do not lose me.' });
 
@@ -64,7 +64,7 @@ describe('crash recovery', () => {
 
     const replies = await Promise.all(messages.map((message) => sendRaw(server.smtpPort, message.raw, { from: 'yan@customer.test', to: ['support@example.test'] })));
     await server.kill('SIGKILL');
-    // The restarted server registers what the spool holds and queues it before it listens.
+    // The restarted server registers what is in the spool and queues it before it listens.
     const restarted = await start();
     const prisma = await openDatabase(`file:${path.join(dataDir, 'postdesk.db')}`);
     try {

@@ -84,7 +84,7 @@ describe('inbound routing', () => {
     expect(stranger.entry.taskId).not.toBe(task.id);
   });
 
-  it('opens a new task when a stranger uses a valid token, and notes it on the old one', async () => {
+  it('routes a stranger with a valid token to a new task', async () => {
     const task = await openTask('Forwarded notification', 'gina@customer.test');
     const address = buildReplyAddress(harness.config, task.id, task.authorId);
 

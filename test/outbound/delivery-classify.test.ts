@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifySendError, describeSendFailure } from '../../src/outbound/delivery/classify-send-error.js';
 import { composeMessage } from '../../src/outbound/delivery/compose.js';
-import { parseRelayUrl, RelayUrlError } from '../../src/outbound/delivery/relay-options.js';
+import { parseRelayUrl, RelayUrlError } from '../../src/config/relay-url.js';
 import type { RenderedMail } from '../../src/outbound/delivery/types.js';
 
 /** Builds an error shaped like the ones nodemailer 10 passes to a failed sendMail. */

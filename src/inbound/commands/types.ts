@@ -1,7 +1,7 @@
 import type { User } from '../../db/generated/client.js';
 import type { ChangeContext } from '../../tasks/change.js';
 
-/** What a command may act on. */
+/** Context a command acts on. */
 export interface CommandContext {
   change: ChangeContext;
   taskId: number;

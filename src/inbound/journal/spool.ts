@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { syncDirectory } from '../../util/sync-directory.js';
 import { MessageScanner } from './message-scanner.js';
 
 /** Source of a message. */
@@ -22,7 +23,7 @@ export interface MailboxPosition {
   mailboxId: number;
   uidValidity: bigint;
   uid: bigint;
-  /** False for old mail imported on a mailbox's first connection: it mails nobody. */
+  /** False for old mail imported on a mailbox's first connection, which sends no notifications. */
   notify?: boolean;
 }
 
@@ -244,8 +245,8 @@ function parseEntry(text: string): SpoolEntry | null {
 }
 
 /**
- * Syncs a folder for many writers at once. A caller waits for a sync that started
- * after its call, so the sync covers the files it created; callers that arrive during
+ * Folder syncs shared by many writers. A caller waits for a sync that started after
+ * its call, so that the sync covers the files it created. Callers that arrive during
  * one sync share the next, so concurrent messages pay for one folder sync between them.
  */
 class DirectorySync {
@@ -271,15 +272,6 @@ class DirectorySync {
     });
     this.running = run;
     return run;
-  }
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

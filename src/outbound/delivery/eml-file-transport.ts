@@ -3,6 +3,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { composeMessage } from './compose.js';
+import { syncDirectory } from '../../util/sync-directory.js';
 import type { MailTransport, RenderedMail, SendResult } from './types.js';
 
 /** Outbox file names are row ids (UUIDs); the pattern admits no dot or slash, so a name cannot leave the folder. */
@@ -52,16 +53,6 @@ async function writeFileAtomically(target: string, content: Buffer): Promise<voi
   await file.close();
   await rename(temporary, target);
   await syncDirectory(path.dirname(target));
-}
-
-/** Sync the folder so that the rename itself survives a power loss. */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 function stripBrackets(messageId: string): string {

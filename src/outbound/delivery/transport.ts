@@ -3,7 +3,7 @@ import type { Config } from '../../config/index.js';
 import type { Logger } from '../../logger.js';
 import { composeMessage } from './compose.js';
 import { createEmlFileTransport } from './eml-file-transport.js';
-import { parseRelayUrl } from './relay-options.js';
+import { parseRelayUrl } from '../../config/relay-url.js';
 import type { MailTransport, RenderedMail, SendResult } from './types.js';
 
 /** Tuning of the SMTP connection pool. */
