@@ -2,7 +2,7 @@ import { ConfigError, loadProcessConfig } from '../src/config/index.js';
 import { openDatabase } from '../src/db/client.js';
 import { migrateIfNeeded } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
-import { RelayUrlError } from '../src/outbound/delivery/relay-options.js';
+import { RelayUrlError } from '../src/config/relay-url.js';
 import { createOutboxSink } from '../src/outbound/outbox-sink.js';
 import { checkRedis, createNotificationQueue, enqueueOutbound, RedisUnavailableError, startNotificationWorker } from '../src/queue/index.js';
 import { ChangeRunner } from '../src/tasks/change.js';
