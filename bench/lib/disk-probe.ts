@@ -12,7 +12,7 @@ export interface DiskProbe {
   writeAndFsync2k: LatencySummary;
   /** fsync of the folder after a rename. */
   fsyncDirectory: LatencySummary;
-  /** Spool.writeBuffer of a 2 KiB message: the journal's whole commit (two file fsyncs, a rename, a folder fsync). */
+  /** Spool.writeBuffer of a 2 KiB message: the journal's whole commit (one data sync of the message and its trailer, then a folder sync). */
   spoolCommit2k: LatencySummary;
   /** Spool.writeStream of a 2 KiB message, as the SMTP intake calls it, one at a time in an otherwise idle process. */
   spoolWriteStream2k: LatencySummary;

@@ -17,7 +17,7 @@ export function formatSmtpReport(result: SmtpBenchResult): string {
   lines.push(`fsync on ${disk.folder} (ms, p50 / p99):`);
   lines.push(`  write 2 KiB + fsync        ${latency(disk.writeAndFsync2k)}`);
   lines.push(`  fsync of the folder        ${latency(disk.fsyncDirectory)}`);
-  lines.push(`  journal commit of 2 KiB    ${latency(disk.spoolCommit2k)}  (Spool.writeBuffer: two file fsyncs, a rename, a folder fsync)`);
+  lines.push(`  journal commit of 2 KiB    ${latency(disk.spoolCommit2k)}  (Spool.writeBuffer: one data sync, then a folder sync)`);
   lines.push(`  Spool.writeStream 2 KiB    ${latency(disk.spoolWriteStream2k)}  (the SMTP accept path's call, alone in the process)`);
   const concurrent = disk.spoolWriteStream2kConcurrent4;
   lines.push(`  the same, 4 in flight      ${latency(concurrent)}  (${round(concurrent.callsPerSecond, 0)} calls/s)`);

@@ -71,7 +71,7 @@ await runServerChild(async () => {
     // methods. This works because the SMTP intake and the processor look the
     // methods up on every call.
     timeSpoolWrites(app.journal);
-    app.journal.register = timings.wrap('journal register (after 250)', app.journal.register.bind(app.journal));
+    app.journal.registerAll = timings.wrap('journal registration batch (after 250)', app.journal.registerAll.bind(app.journal));
     if (app.processor) app.processor.processEntry = timings.wrap('process entry', app.processor.processEntry.bind(app.processor));
 
     return {

@@ -1,10 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PrismaClient } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
 import { Spool, type Envelope, type MailboxPosition, type SpoolEntry, type JournalSource } from './spool.js';
 
 export { BareLineFeedError, MessageTooLargeError, type Envelope, type MailboxPosition, type SpoolEntry, type JournalSource } from './spool.js';
+
+/** Entries per registration transaction; it keeps the statement's parameters far below SQLite's limit. */
+export const REGISTRATION_BATCH_SIZE = 100;
 
 /**
  * The inbound journal: the durable spool of raw messages plus one database row per
@@ -37,7 +39,54 @@ export class Journal {
 
   /** Write the database row for a committed spool entry, then move its file out of the spool. Safe to repeat. */
   async register(entry: SpoolEntry): Promise<void> {
-    const data = {
+    // The row comes first, because the spool file's trailer contains the only other copy
+    // of the metadata until then. A processor that finds the row before the file has
+    // moved (the sweep of another process, say) reads it from the spool.
+    await this.prisma.inboundMessage.upsert({ where: { id: entry.id }, create: this.toRow(entry), update: {} });
+    await this.spool.archive(entry);
+    this.log.debug({ journalId: entry.id, messageId: entry.messageId, source: entry.source }, 'message registered');
+  }
+
+  /**
+   * Register many entries with one transaction, so that a burst of mail costs one
+   * database sync rather than one per message. Entries that already have a row are
+   * left as they are. When the batch fails (another process registered one of them
+   * in between, say), each entry is registered on its own.
+   */
+  async registerAll(entries: SpoolEntry[]): Promise<void> {
+    if (entries.length <= 1) {
+      if (entries[0]) await this.register(entries[0]);
+      return;
+    }
+
+    const rows = entries.map((entry) => this.toRow(entry));
+    try {
+      await this.prisma.$transaction(async (tx) => {
+        const existing = await tx.inboundMessage.findMany({ where: { id: { in: rows.map((row) => row.id) } }, select: { id: true } });
+        const known = new Set(existing.map((row) => row.id));
+        const missing = rows.filter((row) => !known.has(row.id));
+        if (missing.length > 0) await tx.inboundMessage.createMany({ data: missing });
+      });
+    } catch (error) {
+      this.log.warn({ err: error, count: entries.length }, 'batch registration failed; registering the entries one by one');
+      for (const entry of entries) await this.register(entry);
+      return;
+    }
+    for (const entry of entries) await this.spool.archive(entry);
+    this.log.debug({ count: entries.length }, 'messages registered');
+  }
+
+  /** Register every entry that a crash left in the spool. Returns how many there were. */
+  async recover(): Promise<number> {
+    const { entries, discarded } = await this.spool.listUnregistered();
+    for (const { file, reason } of discarded) this.log.warn({ file, reason }, 'incomplete spool file discarded; its sender was never sent a 250');
+    for (let start = 0; start < entries.length; start += REGISTRATION_BATCH_SIZE) await this.registerAll(entries.slice(start, start + REGISTRATION_BATCH_SIZE));
+    if (entries.length > 0) this.log.info({ count: entries.length }, 'spooled messages recovered');
+    return entries.length;
+  }
+
+  private toRow(entry: SpoolEntry) {
+    return {
       id: entry.id,
       source: entry.source,
       sha256: entry.sha256,
@@ -53,25 +102,11 @@ export class Journal {
         : {}),
       notify: entry.notify !== false,
     };
-    // The file moves before the row exists, so a processor that finds the row (the
-    // sweep of another process, say) always finds the file. The .json goes last.
-    await this.spool.moveToArchive(entry);
-    await this.prisma.inboundMessage.upsert({ where: { id: entry.id }, create: data, update: {} });
-    await this.spool.removeMetadata(entry);
-    this.log.debug({ journalId: entry.id, messageId: entry.messageId, source: entry.source }, 'message registered');
-  }
-
-  /** Register every entry that a crash left in the spool. Returns how many there were. */
-  async recover(): Promise<number> {
-    const entries = await this.spool.listUnregistered();
-    for (const entry of entries) await this.register(entry);
-    if (entries.length > 0) this.log.info({ count: entries.length }, 'spooled messages recovered');
-    return entries.length;
   }
 
   /** Read the raw message of a journal row. */
-  async readRaw(row: { rawPath: string }): Promise<Buffer> {
-    return readFile(path.join(this.spool.journalDir, row.rawPath));
+  async readRaw(row: { id: string; rawPath: string; size: number }): Promise<Buffer> {
+    return this.spool.readMessage(row);
   }
 
   /** Absolute path of a journal row's raw message. */

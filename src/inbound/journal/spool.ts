@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { syncDirectory } from '../../util/sync-directory.js';
 import { MessageScanner } from './message-scanner.js';
+import { SpoolFile } from './spool-file.js';
+import { encodeTrailer, readExactly, readTrailer } from './spool-trailer.js';
 
 /** Source of a message. */
 export type JournalSource = 'smtp' | 'imap';
@@ -27,7 +28,7 @@ export interface MailboxPosition {
   notify?: boolean;
 }
 
-/** The metadata of a journaled message, as written beside the raw file. */
+/** The metadata of a journaled message, as written in the trailer of its spool file. */
 export interface SpoolEntry {
   id: string;
   source: JournalSource;
@@ -69,16 +70,29 @@ export class BareLineFeedError extends Error {
 }
 
 /**
- * The durable spool of raw messages. A message is written to `new/<id>.eml` and
- * synced, then its metadata is written to `new/<id>.json` and synced, then the folder
- * is synced (once for all the messages committing at that moment). Only then does
- * SMTP reply 250. A .json that a crash left torn is discarded at the next start.
- * Registered messages move to `YYYY-MM-DD/<id>.eml`, where the original stays viewable.
+ * A spool file without a valid trailer is discarded once it is this old. Younger ones
+ * may still be written by another process (an `npm start -- smtp` beside the one that
+ * recovers), and smtp-server ends a session that sends nothing for a minute.
+ */
+const TORN_FILE_AGE_MS = 15 * 60 * 1000;
+
+/**
+ * The durable spool of raw messages. A message is streamed to `new/<id>.eml`, followed
+ * by a trailer with its metadata, and the file is synced (in steps while a large one
+ * streams), then the folder is synced once for all the messages committing at that
+ * moment. Only then does SMTP reply 250. A file that a crash left without a valid
+ * trailer was never acknowledged, and recovery discards it.
+ * Registered messages move to `YYYY-MM-DD/<id>.eml` and lose the trailer, so the
+ * archive contains each original as it arrived.
  */
 export class Spool {
   readonly newDir: string;
 
   private readonly directorySync: DirectorySync;
+  /** Entries found with a separate .json, which `archive` removes. */
+  private readonly legacyIds = new Set<string>();
+  /** Archive folders known to exist. */
+  private readonly archiveFolders = new Set<string>();
 
   constructor(readonly journalDir: string) {
     this.newDir = path.join(journalDir, 'new');
@@ -87,15 +101,6 @@ export class Spool {
 
   async init(): Promise<void> {
     await mkdir(this.newDir, { recursive: true });
-    // Leftovers of writes that never reached their commit point.
-    for (const name of await readdir(this.newDir)) {
-      if (name.endsWith('.tmp')) await rm(path.join(this.newDir, name), { force: true });
-    }
-    for (const name of await readdir(this.newDir)) {
-      if (name.endsWith('.eml') && !(await exists(path.join(this.newDir, name.replace(/\.eml$/, '.json'))))) {
-        await rm(path.join(this.newDir, name), { force: true });
-      }
-    }
   }
 
   /**
@@ -112,7 +117,6 @@ export class Spool {
   ): Promise<SpoolEntry> {
     const maxBytes = options.maxBytes;
     const id = createJournalId();
-    const emlPath = path.join(this.newDir, `${id}.eml`);
     const scanner = new MessageScanner();
     let tooLarge = false;
 
@@ -131,15 +135,17 @@ export class Spool {
     // pipe() rather than pipeline(): a failed write must not destroy the SMTP data
     // stream, which has to be read to its end before the server can reply.
     input.pipe(limiter);
+    let file: SpoolFile | null = null;
     try {
-      await pipeline(limiter, createWriteStream(emlPath, { flush: true }));
+      file = await SpoolFile.create(this.entryPath(id));
+      await pipeline(limiter, file.writable());
       if (tooLarge) throw new MessageTooLargeError(maxBytes);
       if (options.rejectBareLineFeeds && scanner.hasBareLineFeed) throw new BareLineFeedError();
-      return await this.commit(id, source, envelope, scanner, mailbox);
+      return await this.commit(file, id, source, envelope, scanner, mailbox);
     } catch (error) {
       input.unpipe(limiter);
       input.resume();
-      await rm(emlPath, { force: true });
+      await (file ? file.discard() : rm(this.entryPath(id), { force: true }));
       throw error;
     }
   }
@@ -147,57 +153,134 @@ export class Spool {
   /** Write a message that is already in memory (IMAP fetches one at a time). */
   async writeBuffer(raw: Buffer, source: JournalSource, envelope: Envelope, mailbox?: MailboxPosition): Promise<SpoolEntry> {
     const id = createJournalId();
-    const emlPath = path.join(this.newDir, `${id}.eml`);
     const scanner = new MessageScanner();
     scanner.update(raw);
 
+    const file = await SpoolFile.create(this.entryPath(id));
     try {
-      await writeFile(emlPath, raw, { flush: true });
-      return await this.commit(id, source, envelope, scanner, mailbox);
+      await file.write([raw]);
+      return await this.commit(file, id, source, envelope, scanner, mailbox);
     } catch (error) {
-      await rm(emlPath, { force: true });
+      await file.discard();
       throw error;
     }
   }
 
-  /** Entries committed to `new/` and not yet registered in the database. */
-  async listUnregistered(): Promise<SpoolEntry[]> {
+  /**
+   * List the entries committed to `new/` and not yet registered in the database,
+   * oldest first. A file without a valid trailer is removed once it is too old for a
+   * writer to still be working on it, and `discarded` lists it with the reason.
+   */
+  async listUnregistered(now = Date.now()): Promise<{ entries: SpoolEntry[]; discarded: { file: string; reason: string }[] }> {
     const entries: SpoolEntry[] = [];
+    const discarded: { file: string; reason: string }[] = [];
     for (const name of (await readdir(this.newDir)).sort()) {
-      if (!name.endsWith('.json')) continue;
-      const entry = parseEntry(await readFile(path.join(this.newDir, name), 'utf8'));
-      if (entry) {
-        entries.push(entry);
+      const file = path.join(this.newDir, name);
+      const id = name.replace(/\.(eml|json|tmp)$/, '');
+      if (name.endsWith('.json')) continue;
+
+      // Written by versions that kept the metadata in a .json beside the message.
+      if (name.endsWith('.eml') && (await exists(path.join(this.newDir, `${id}.json`)))) {
+        const entry = parseLegacyEntry(await readFile(path.join(this.newDir, `${id}.json`), 'utf8'));
+        if (entry) {
+          entries.push(entry);
+          this.legacyIds.add(entry.id);
+        }
+        else await this.discard(file, 'torn metadata file', now, discarded, path.join(this.newDir, `${id}.json`));
         continue;
       }
-      // Torn by a crash before its sync returned, so the sender never got a 250 for it.
-      await rm(path.join(this.newDir, name), { force: true });
-      await rm(path.join(this.newDir, name.replace(/\.json$/, '.eml')), { force: true });
+
+      if (!name.endsWith('.eml')) {
+        await this.discard(file, 'not a spool file', now, discarded);
+        continue;
+      }
+      const result = await readSpoolFile(file, id);
+      if (result === null) continue;
+      if ('entry' in result) entries.push(result.entry);
+      else await this.discard(file, result.invalid, now, discarded);
     }
-    return entries;
+    return { entries, discarded };
   }
 
   /** Return the path, relative to the journal folder, of a registered message. */
-  archivePath(entry: SpoolEntry): string {
+  archivePath(entry: Pick<SpoolEntry, 'id' | 'receivedAt'>): string {
     return path.join(entry.receivedAt.slice(0, 10), `${entry.id}.eml`);
   }
 
-  /** Move an entry's message to its archive path. Safe to call again after a crash. */
-  async moveToArchive(entry: SpoolEntry): Promise<void> {
+  /**
+   * Move an entry's file to its archive path and cut off its trailer. Call it only
+   * after the entry's database row exists, because the row then contains the metadata.
+   * Safe to call again after a crash, and by two processes at once.
+   */
+  async archive(entry: SpoolEntry): Promise<void> {
     const target = path.join(this.journalDir, this.archivePath(entry));
-    const source = path.join(this.newDir, `${entry.id}.eml`);
-    if (await exists(source)) {
-      await mkdir(path.dirname(target), { recursive: true });
-      await rename(source, target);
+    const folder = path.dirname(target);
+    if (!this.archiveFolders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.archiveFolders.add(folder);
     }
+    const source = this.entryPath(entry.id);
+    try {
+      await rename(source, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // Moved already, or the archive folder was removed since it was made.
+      if (await exists(source)) {
+        await mkdir(folder, { recursive: true });
+        await rename(source, target);
+      }
+    }
+    try {
+      await truncate(target, entry.size);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (this.legacyIds.delete(entry.id)) await rm(path.join(this.newDir, `${entry.id}.json`), { force: true });
   }
 
-  /** Remove an entry's metadata once its database row exists; it leaves the spool then. */
-  async removeMetadata(entry: SpoolEntry): Promise<void> {
-    await rm(path.join(this.newDir, `${entry.id}.json`), { force: true });
+  /**
+   * Read the message bytes of an entry, wherever it is: in the archive, or still in
+   * the spool when its row was written and the move has not happened yet.
+   */
+  async readMessage(entry: { id: string; rawPath: string; size: number }): Promise<Buffer> {
+    // The archive is tried again last: the file may move between the first two tries.
+    const candidates = [path.join(this.journalDir, entry.rawPath), this.entryPath(entry.id), path.join(this.journalDir, entry.rawPath)];
+    let lastError: unknown;
+    for (const candidate of candidates) {
+      try {
+        const handle = await open(candidate, 'r');
+        try {
+          return await readExactly(handle, 0, entry.size);
+        } finally {
+          await handle.close();
+        }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
   }
 
-  private async commit(id: string, source: JournalSource, envelope: Envelope, scanner: MessageScanner, mailbox?: MailboxPosition): Promise<SpoolEntry> {
+  private entryPath(id: string): string {
+    return path.join(this.newDir, `${id}.eml`);
+  }
+
+  private async discard(file: string, reason: string, now: number, discarded: { file: string; reason: string }[], companion?: string): Promise<void> {
+    let mtimeMs: number;
+    try {
+      ({ mtimeMs } = await stat(file));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    if (now - mtimeMs < TORN_FILE_AGE_MS) return;
+    await rm(file, { force: true });
+    if (companion) await rm(companion, { force: true });
+    discarded.push({ file: path.basename(file), reason });
+  }
+
+  private async commit(file: SpoolFile, id: string, source: JournalSource, envelope: Envelope, scanner: MessageScanner, mailbox?: MailboxPosition): Promise<SpoolEntry> {
     const scan = scanner.digest();
     const entry: SpoolEntry = {
       id,
@@ -214,16 +297,9 @@ export class Spool {
       ...(mailbox?.notify === false ? { notify: false } : {}),
     };
 
-    // The .json needs no temporary name: until the folder sync below returns, no 250
-    // has been sent, so a .json that a crash left torn is discarded at the next start.
-    const jsonPath = path.join(this.newDir, `${id}.json`);
-    try {
-      await writeFile(jsonPath, JSON.stringify(entry), { flush: true });
-      await this.directorySync.sync();
-    } catch (error) {
-      await rm(jsonPath, { force: true });
-      throw error;
-    }
+    await file.write([encodeTrailer(entry)]);
+    await file.commit();
+    await this.directorySync.sync();
     return entry;
   }
 }
@@ -233,8 +309,24 @@ function createJournalId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
 }
 
-/** Parse a spool .json; returns null for one that is torn or not an entry. */
-function parseEntry(text: string): SpoolEntry | null {
+/** Read a spool file's trailer; returns null when the file is gone (another process registered it meanwhile). */
+async function readSpoolFile(file: string, id: string): Promise<Awaited<ReturnType<typeof readTrailer<SpoolEntry>>> | null> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    return await readTrailer<SpoolEntry>(handle, id);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Parse the .json of an older version's spool entry; returns null for one that is torn or not an entry. */
+function parseLegacyEntry(text: string): SpoolEntry | null {
   try {
     const entry = JSON.parse(text) as SpoolEntry;
     return typeof entry.id === 'string' && typeof entry.dedupeKey === 'string' ? entry : null;
