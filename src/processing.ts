@@ -1,13 +1,18 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config/index.js';
 import { openDatabase, type PrismaClient } from './db/client.js';
 import { startImap, type ImapDeps, type ImapService } from './imap/index.js';
-import { Journal, type SpoolEntry } from './inbound/journal/journal.js';
+import { Journal, REGISTRATION_BATCH_SIZE, type SpoolEntry } from './inbound/journal/journal.js';
+import { IntakePressure } from './inbound/intake-pressure.js';
 import { InboundProcessor } from './inbound/processor.js';
 import type { Logger } from './logger.js';
 import { createOutboxSink } from './outbound/outbox-sink.js';
 import { seedDefaultRules } from './outbound/rules/defaults.js';
 import { createNotificationQueue, enqueueOutbound, startNotificationWorker, type NotificationQueue, type NotificationWorker } from './queue/index.js';
 import { ChangeRunner } from './tasks/change.js';
+
+/** How long registration waits to gather entries while the intake is busy, in milliseconds. */
+const REGISTRATION_GATHER_MS = 50;
 
 /** The roles that work on the database: everything but the SMTP server. */
 export type ProcessingRole = 'imap' | 'inbound' | 'worker';
@@ -44,15 +49,30 @@ export async function startProcessing(config: Config, logger: Logger, roles: rea
   runner.addSink(createOutboxSink({ config, logger, enqueue: (ids) => enqueueOutbound(queue, ids, prisma) }));
 
   const worker = roles.includes('worker') ? await startNotificationWorker({ prisma, config, logger, runner }) : null;
-  const processor = roles.includes('inbound') ? new InboundProcessor({ prisma, journal, runner, config, logger }) : null;
+  const pressure = new IntakePressure();
+  const processor = roles.includes('inbound') ? new InboundProcessor({ prisma, journal, runner, config, logger, pressure }) : null;
   if (processor) await processor.start();
   else await journal.recover();
   const imap = roles.includes('imap') ? await startImap({ prisma, config, journal, logger, onJournaled: (journalId) => processor?.enqueue(journalId), ...imapOptions }) : null;
 
-  // Registrations run one after another: the database takes one writer at a time
-  // anyway, and a burst of thousands at once held all their queries in memory.
-  const registrations = new Set<Promise<void>>();
-  let lastRegistration: Promise<void> = Promise.resolve();
+  // Registrations run one batch after another: the database takes one writer at a
+  // time anyway, and entries that arrive during one batch's commit share the next.
+  const waiting: SpoolEntry[] = [];
+  let registering: Promise<void> | null = null;
+  const registerWaiting = async () => {
+    while (waiting.length > 0) {
+      // During a burst a short wait gathers a larger batch: fewer transactions, fewer syncs.
+      if (pressure.isBusy()) await sleep(REGISTRATION_GATHER_MS);
+      const batch = waiting.splice(0, REGISTRATION_BATCH_SIZE);
+      try {
+        await journal.registerAll(batch);
+        for (const entry of batch) processor?.enqueue(entry.id);
+      } catch (error) {
+        logger.error({ err: error, journalIds: batch.map((entry) => entry.id) }, 'journal registration failed; the spool keeps the messages for the next start');
+      }
+    }
+    registering = null;
+  };
   return {
     prisma,
     journal,
@@ -62,21 +82,17 @@ export async function startProcessing(config: Config, logger: Logger, roles: rea
     imap,
     worker,
     register(entry) {
-      const registration = lastRegistration.then(() => journal.register(entry)).then(
-        () => processor?.enqueue(entry.id),
-        (error: unknown) => logger.error({ err: error, journalId: entry.id }, 'journal registration failed; the spool keeps the message for the next start'),
-      );
-      lastRegistration = registration;
-      registrations.add(registration);
-      void registration.finally(() => registrations.delete(registration));
+      pressure.noteArrival();
+      waiting.push(entry);
+      registering ??= registerWaiting();
     },
     async idle() {
-      while (registrations.size > 0) await Promise.all(registrations);
+      while (registering) await registering;
       await processor?.idle();
     },
     async stop() {
       if (imap) await imap.stop();
-      await Promise.all(registrations);
+      while (registering) await registering;
       if (processor) await processor.stop();
       if (worker) await worker.close();
       await queue.close();

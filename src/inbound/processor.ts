@@ -2,6 +2,7 @@ import type { PrismaClient } from '../db/client.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import type { ChangeRunner } from '../tasks/change.js';
+import type { IntakePressure } from './intake-pressure.js';
 import type { Journal } from './journal/journal.js';
 import { parseMessage } from './parse.js';
 import { processParsedMessage, type ProcessOutcome } from './process-message.js';
@@ -13,6 +14,8 @@ export interface ProcessorDeps {
   runner: ChangeRunner;
   config: Config;
   logger: Logger;
+  /** When given, each message waits (briefly) while the SMTP intake is busy. */
+  pressure?: IntakePressure;
 }
 
 /**
@@ -107,6 +110,8 @@ export class InboundProcessor {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped) {
+      await this.deps.pressure?.waitUntilQuiet(() => this.stopped);
+      if (this.stopped) break;
       const journalId = this.queue.shift()!;
       this.queued.delete(journalId);
       try {
