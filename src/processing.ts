@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config/index.js';
 import { openDatabase, type PrismaClient } from './db/client.js';
 import { startImap, type ImapDeps, type ImapService } from './imap/index.js';
@@ -10,9 +9,6 @@ import { createOutboxSink } from './outbound/outbox-sink.js';
 import { seedDefaultRules } from './outbound/rules/defaults.js';
 import { createNotificationQueue, enqueueOutbound, startNotificationWorker, type NotificationQueue, type NotificationWorker } from './queue/index.js';
 import { ChangeRunner } from './tasks/change.js';
-
-/** How long registration waits to gather entries while the intake is busy, in milliseconds. */
-const REGISTRATION_GATHER_MS = 50;
 
 /** The roles that work on the database: everything but the SMTP server. */
 export type ProcessingRole = 'imap' | 'inbound' | 'worker';
@@ -59,10 +55,12 @@ export async function startProcessing(config: Config, logger: Logger, roles: rea
   // time anyway, and entries that arrive during one batch's commit share the next.
   const waiting: SpoolEntry[] = [];
   let registering: Promise<void> | null = null;
+  let stopping = false;
   const registerWaiting = async () => {
     while (waiting.length > 0) {
-      // During a burst a short wait gathers a larger batch: fewer transactions, fewer syncs.
-      if (pressure.isBusy()) await sleep(REGISTRATION_GATHER_MS);
+      // During a burst registration waits, like processing, until the intake is quiet
+      // or a full batch has gathered: fewer transactions and syncs compete with it.
+      await pressure.waitUntilQuiet(() => stopping || waiting.length >= REGISTRATION_BATCH_SIZE);
       const batch = waiting.splice(0, REGISTRATION_BATCH_SIZE);
       try {
         await journal.registerAll(batch);
@@ -91,6 +89,7 @@ export async function startProcessing(config: Config, logger: Logger, roles: rea
       await processor?.idle();
     },
     async stop() {
+      stopping = true;
       if (imap) await imap.stop();
       while (registering) await registering;
       if (processor) await processor.stop();

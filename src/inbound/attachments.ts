@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { SyncedFile } from '../util/synced-file.js';
 import type { Attachment as MailAttachment } from 'mailparser';
 
 /** An attachment written to the content-addressed store. */
@@ -77,7 +78,14 @@ async function writeContent(target: string, content: Buffer): Promise<void> {
   }
   await mkdir(path.dirname(target), { recursive: true });
   const temporary = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temporary, content, { flush: true });
+  const file = await SyncedFile.create(temporary);
+  try {
+    await file.write([content]);
+    await file.commit();
+  } catch (error) {
+    await file.discard();
+    throw error;
+  }
   await rename(temporary, target);
 }
 

@@ -5,7 +5,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { syncDirectory } from '../../util/sync-directory.js';
 import { MessageScanner } from './message-scanner.js';
-import { SpoolFile } from './spool-file.js';
+import { SyncedFile } from '../../util/synced-file.js';
 import { encodeTrailer, readExactly, readTrailer } from './spool-trailer.js';
 
 /** Source of a message. */
@@ -135,9 +135,9 @@ export class Spool {
     // pipe() rather than pipeline(): a failed write must not destroy the SMTP data
     // stream, which has to be read to its end before the server can reply.
     input.pipe(limiter);
-    let file: SpoolFile | null = null;
+    let file: SyncedFile | null = null;
     try {
-      file = await SpoolFile.create(this.entryPath(id));
+      file = await SyncedFile.create(this.entryPath(id));
       await pipeline(limiter, file.writable());
       if (tooLarge) throw new MessageTooLargeError(maxBytes);
       if (options.rejectBareLineFeeds && scanner.hasBareLineFeed) throw new BareLineFeedError();
@@ -156,7 +156,7 @@ export class Spool {
     const scanner = new MessageScanner();
     scanner.update(raw);
 
-    const file = await SpoolFile.create(this.entryPath(id));
+    const file = await SyncedFile.create(this.entryPath(id));
     try {
       await file.write([raw]);
       return await this.commit(file, id, source, envelope, scanner, mailbox);
@@ -194,7 +194,7 @@ export class Spool {
         await this.discard(file, 'not a spool file', now, discarded);
         continue;
       }
-      const result = await readSpoolFile(file, id);
+      const result = await readSyncedFile(file, id);
       if (result === null) continue;
       if ('entry' in result) entries.push(result.entry);
       else await this.discard(file, result.invalid, now, discarded);
@@ -280,7 +280,7 @@ export class Spool {
     discarded.push({ file: path.basename(file), reason });
   }
 
-  private async commit(file: SpoolFile, id: string, source: JournalSource, envelope: Envelope, scanner: MessageScanner, mailbox?: MailboxPosition): Promise<SpoolEntry> {
+  private async commit(file: SyncedFile, id: string, source: JournalSource, envelope: Envelope, scanner: MessageScanner, mailbox?: MailboxPosition): Promise<SpoolEntry> {
     const scan = scanner.digest();
     const entry: SpoolEntry = {
       id,
@@ -310,7 +310,7 @@ function createJournalId(): string {
 }
 
 /** Read a spool file's trailer; returns null when the file is gone (another process registered it meanwhile). */
-async function readSpoolFile(file: string, id: string): Promise<Awaited<ReturnType<typeof readTrailer<SpoolEntry>>> | null> {
+async function readSyncedFile(file: string, id: string): Promise<Awaited<ReturnType<typeof readTrailer<SpoolEntry>>> | null> {
   let handle;
   try {
     handle = await open(file, 'r');

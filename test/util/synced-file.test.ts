@@ -5,13 +5,13 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SpoolFile } from '../../../src/inbound/journal/spool-file.js';
+import { SyncedFile } from '../../src/util/synced-file.js';
 
-describe('SpoolFile', () => {
+describe('SyncedFile', () => {
   let folder: string;
 
   beforeEach(async () => {
-    folder = await mkdtemp(path.join(os.tmpdir(), 'postdesk-spool-file-'));
+    folder = await mkdtemp(path.join(os.tmpdir(), 'postdesk-synced-file-'));
   });
 
   afterEach(async () => {
@@ -20,7 +20,7 @@ describe('SpoolFile', () => {
 
   it('writes chunks of any size in order', async () => {
     const data = randomBytes(10_000);
-    const file = await SpoolFile.create(path.join(folder, 'a.eml'), 1000);
+    const file = await SyncedFile.create(path.join(folder, 'a.eml'), 1000);
     const cuts = [0, 1, 999, 1000, 1001, 2500, 2501, 7000, 10_000];
 
     for (let index = 1; index < cuts.length; index++) await file.write([data.subarray(cuts[index - 1], cuts[index])]);
@@ -30,7 +30,7 @@ describe('SpoolFile', () => {
   });
 
   it('syncs once per step and at the commit', async () => {
-    const file = await SpoolFile.create(path.join(folder, 'b.eml'), 1000);
+    const file = await SyncedFile.create(path.join(folder, 'b.eml'), 1000);
 
     await file.write([Buffer.alloc(2500), Buffer.alloc(400)]);
     expect(file.syncCount).toBe(2);
@@ -42,8 +42,8 @@ describe('SpoolFile', () => {
     expect((await stat(file.path)).size).toBe(3000);
   });
 
-  it('syncs a small message once', async () => {
-    const file = await SpoolFile.create(path.join(folder, 'c.eml'));
+  it('syncs a small file once', async () => {
+    const file = await SyncedFile.create(path.join(folder, 'c.eml'));
 
     await file.write([Buffer.alloc(2000)]);
     await file.commit();
@@ -53,7 +53,7 @@ describe('SpoolFile', () => {
 
   it('takes a stream through its writable', async () => {
     const data = randomBytes(300_000);
-    const file = await SpoolFile.create(path.join(folder, 'd.eml'), 64 * 1024);
+    const file = await SyncedFile.create(path.join(folder, 'd.eml'), 64 * 1024);
 
     await pipeline(Readable.from([data.subarray(0, 100_000), data.subarray(100_000)]), file.writable());
     await file.commit();
@@ -63,13 +63,13 @@ describe('SpoolFile', () => {
   });
 
   it('refuses to replace an existing file', async () => {
-    await (await SpoolFile.create(path.join(folder, 'e.eml'))).commit();
+    await (await SyncedFile.create(path.join(folder, 'e.eml'))).commit();
 
-    await expect(SpoolFile.create(path.join(folder, 'e.eml'))).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(SyncedFile.create(path.join(folder, 'e.eml'))).rejects.toMatchObject({ code: 'EEXIST' });
   });
 
   it('removes the file on discard', async () => {
-    const file = await SpoolFile.create(path.join(folder, 'f.eml'));
+    const file = await SyncedFile.create(path.join(folder, 'f.eml'));
     await file.write([Buffer.from('partial')]);
 
     await file.discard();

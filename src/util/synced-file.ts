@@ -2,19 +2,20 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 
 /**
- * Bytes written between two data syncs of one spool file. A 25 MB message synced only
- * at its end sends all of it to the disk at once, and the small messages committing
- * meanwhile wait behind that write for their own syncs. Syncing in steps keeps the
- * unsynced data, and so their wait, short. Sized for disks that write at least
+ * Bytes written between two data syncs of one file. A 25 MB file synced only at its
+ * end sends all of it to the disk at once, and the small messages that the journal
+ * commits meanwhile wait behind that write for their own syncs. Syncing in steps keeps
+ * the unsynced data, and so their wait, short. Sized for disks that write at least
  * 100 MB/s, where a step takes about 10 ms or less.
  */
 export const SYNC_STEP_BYTES = 1024 * 1024;
 
 /**
- * A spool file being written: created exclusively, synced in steps of
- * `SYNC_STEP_BYTES`, and synced once more at the commit.
+ * A file being written durably: created exclusively, synced in steps of
+ * `SYNC_STEP_BYTES`, and synced once more at the commit. The journal's spool files and
+ * stored attachments are written this way.
  */
-export class SpoolFile {
+export class SyncedFile {
   private unsyncedBytes = 0;
   private closed = false;
   private syncs = 0;
@@ -26,8 +27,8 @@ export class SpoolFile {
   ) {}
 
   /** Create the file; fails if it exists. */
-  static async create(file: string, syncStepBytes = SYNC_STEP_BYTES): Promise<SpoolFile> {
-    return new SpoolFile(file, await open(file, 'wx'), syncStepBytes);
+  static async create(file: string, syncStepBytes = SYNC_STEP_BYTES): Promise<SyncedFile> {
+    return new SyncedFile(file, await open(file, 'wx'), syncStepBytes);
   }
 
   /** Append `chunks`, with a data sync each time `syncStepBytes` more bytes have been written. */
@@ -62,7 +63,7 @@ export class SpoolFile {
     return this.syncs;
   }
 
-  /** Return a writable stream into this file. Finishing the stream leaves the file open for the trailer and the commit. */
+  /** Return a writable stream into this file. Finishing the stream leaves the file open for more writes and the commit. */
   writable(): Writable {
     return new Writable({
       write: (chunk: Buffer, _encoding, callback) => {
