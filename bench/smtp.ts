@@ -4,7 +4,7 @@ import path from 'node:path';
 import { probeDisk, type DiskProbe } from './lib/disk-probe.js';
 import { describeMachine, type MachineInfo } from './lib/machine.js';
 import { digestSource, type SourceDigest } from './lib/source-digest.js';
-import { runThroughputCase, type CaseContext, type ThroughputCase } from './lib/smtp-cases.js';
+import { runThroughputCase, trashDir, type CaseContext, type ThroughputCase } from './lib/smtp-cases.js';
 import { runStallCase, type StallResult } from './lib/smtp-stall-case.js';
 import { evaluateTargets, findCase, type MemoryGrowth, type TargetCheck } from './lib/smtp-targets.js';
 
@@ -71,7 +71,7 @@ export async function runSmtpBench(input: SmtpBenchOptions = {}): Promise<SmtpBe
 
   try {
     progress('timing fsync on the temp folder');
-    const disk = await probeDisk();
+    const disk = await probeDisk(200, trashDir(context));
 
     const cases: ThroughputCase[] = [];
     for (const kind of ['small', 'attachment'] as const) {
@@ -122,7 +122,8 @@ export async function runSmtpBench(input: SmtpBenchOptions = {}): Promise<SmtpBe
     result.targets = evaluateTargets(result);
     return result;
   } finally {
-    if (!options.keepLogs) await rm(workDir, { recursive: true, force: true });
+    if (options.keepLogs) await rm(trashDir(context), { recursive: true, force: true });
+    else await rm(workDir, { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -23,7 +23,7 @@ export interface DiskProbe {
 const ENVELOPE = { mailFrom: 'probe@example.org', rcptTo: ['support@example.test'] };
 
 /** Time `iterations` of each operation in a new folder under the system temp folder (where the bench's data folders live). */
-export async function probeDisk(iterations = 200): Promise<DiskProbe> {
+export async function probeDisk(iterations = 200, trashDir?: string): Promise<DiskProbe> {
   const folder = await mkdtemp(path.join(os.tmpdir(), 'postdesk-bench-disk-'));
   try {
     const payload = Buffer.alloc(2048, 0x61);
@@ -74,7 +74,11 @@ export async function probeDisk(iterations = 200): Promise<DiskProbe> {
       spoolWriteStream2kConcurrent4: { ...summarizeLatencies(concurrent), callsPerSecond },
     };
   } finally {
-    await rm(folder, { recursive: true, force: true });
+    // Moved rather than removed when the caller gives a trash folder: see trashDir in smtp-cases.ts.
+    if (trashDir) {
+      await mkdir(trashDir, { recursive: true });
+      await rename(folder, path.join(trashDir, path.basename(folder)));
+    } else await rm(folder, { recursive: true, force: true });
   }
 }
 

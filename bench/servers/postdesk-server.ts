@@ -1,10 +1,12 @@
+import { mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
 import { ALL_ROLES, startApp, type AppRole } from '../../src/app.js';
 import { openDatabase, type PrismaClient } from '../../src/db/client.js';
 import { Journal } from '../../src/inbound/journal/journal.js';
 import { createLogger } from '../../src/logger.js';
 import { closeSmtp, createSmtpIntake, listenSmtp } from '../../src/smtp/smtp-intake.js';
 import { startThreadedApp } from '../../src/threaded-app.js';
-import { createTestConfig } from '../../test/helpers/app.js';
+import { createTestConfig, deleteRedisKeys } from '../../test/helpers/app.js';
 import { runServerChild, StepTimings, type BenchServer } from '../lib/server-child.js';
 import type { ProcessingCounts } from '../lib/server-protocol.js';
 
@@ -21,11 +23,15 @@ import type { ProcessingCounts } from '../lib/server-protocol.js';
 
 const mode = process.argv[2] ?? 'all';
 const logLevel = process.argv[3] ?? 'info';
+// The folder that receives the data folder at the end; without it the data folder is removed.
+const trashDir = process.argv[4];
 const LARGE_MESSAGE_BYTES = 1_000_000;
 const timings = new StepTimings();
 
 await runServerChild(async () => {
-  const { config, env, cleanup } = await createTestConfig({ LOG_LEVEL: logLevel });
+  const test = await createTestConfig({ LOG_LEVEL: logLevel });
+  const { config, env } = test;
+  const cleanup = () => retire(test);
   const logger = createLogger(config.logLevel);
   if (mode === 'intake-only') return startIntakeOnly();
   return mode === 'all' ? startThreaded() : startPostdesk();
@@ -84,6 +90,14 @@ await runServerChild(async () => {
     };
   }
 }, timings);
+
+/** Delete the server's queue keys and move its data folder to the trash folder (or remove it). */
+async function retire(test: Awaited<ReturnType<typeof createTestConfig>>): Promise<void> {
+  if (!trashDir) return test.cleanup();
+  await deleteRedisKeys(test.config.redisUrl, `${test.config.queuePrefix}:*`);
+  await mkdir(trashDir, { recursive: true });
+  await rename(test.dataDir, path.join(trashDir, path.basename(test.dataDir)));
+}
 
 function timeSpoolWrites(journal: Journal): void {
   const spool = journal.spool;

@@ -20,7 +20,7 @@ describe('SyncedFile', () => {
 
   it('writes chunks of any size in order', async () => {
     const data = randomBytes(10_000);
-    const file = await SyncedFile.create(path.join(folder, 'a.eml'), 1000);
+    const file = await SyncedFile.create(path.join(folder, 'a.eml'), { syncStepBytes: 1000, bufferBytes: 0 });
     const cuts = [0, 1, 999, 1000, 1001, 2500, 2501, 7000, 10_000];
 
     for (let index = 1; index < cuts.length; index++) await file.write([data.subarray(cuts[index - 1], cuts[index])]);
@@ -30,7 +30,7 @@ describe('SyncedFile', () => {
   });
 
   it('syncs once per step and at the commit', async () => {
-    const file = await SyncedFile.create(path.join(folder, 'b.eml'), 1000);
+    const file = await SyncedFile.create(path.join(folder, 'b.eml'), { syncStepBytes: 1000, bufferBytes: 0 });
 
     await file.write([Buffer.alloc(2500), Buffer.alloc(400)]);
     expect(file.syncCount).toBe(2);
@@ -40,6 +40,20 @@ describe('SyncedFile', () => {
 
     expect(file.syncCount).toBe(4);
     expect((await stat(file.path)).size).toBe(3000);
+  });
+
+  it('buffers small writes until the commit', async () => {
+    const file = await SyncedFile.create(path.join(folder, 'g.eml'), { bufferBytes: 1000 });
+
+    await file.write([Buffer.alloc(400), Buffer.alloc(500)]);
+    expect((await stat(file.path)).size).toBe(0);
+    await file.write([Buffer.alloc(100)]);
+    expect((await stat(file.path)).size).toBe(1000);
+    await file.write([Buffer.alloc(10)]);
+    await file.commit();
+
+    expect((await stat(file.path)).size).toBe(1010);
+    expect(file.syncCount).toBe(1);
   });
 
   it('syncs a small file once', async () => {
@@ -53,7 +67,7 @@ describe('SyncedFile', () => {
 
   it('takes a stream through its writable', async () => {
     const data = randomBytes(300_000);
-    const file = await SyncedFile.create(path.join(folder, 'd.eml'), 64 * 1024);
+    const file = await SyncedFile.create(path.join(folder, 'd.eml'), { syncStepBytes: 64 * 1024 });
 
     await pipeline(Readable.from([data.subarray(0, 100_000), data.subarray(100_000)]), file.writable());
     await file.commit();

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { syncDirectory } from '../../util/sync-directory.js';
 import { MessageScanner } from './message-scanner.js';
 import { SyncedFile } from '../../util/synced-file.js';
 import { encodeTrailer, readExactly, readTrailer } from './spool-trailer.js';
@@ -340,10 +339,12 @@ function parseLegacyEntry(text: string): SpoolEntry | null {
  * Folder syncs shared by many writers. A caller waits for a sync that started after
  * its call, so that the sync covers the files it created. Callers that arrive during
  * one sync share the next, so concurrent messages pay for one folder sync between them.
+ * The folder stays open while syncs follow each other, and is closed when none waits.
  */
 class DirectorySync {
   private running: Promise<void> | null = null;
   private next: Promise<void> | null = null;
+  private handle: Promise<FileHandle> | null = null;
 
   constructor(private readonly directory: string) {}
 
@@ -359,11 +360,28 @@ class DirectorySync {
   }
 
   private start(): Promise<void> {
-    const run = syncDirectory(this.directory).finally(() => {
+    const run = this.syncOnce().finally(() => {
       if (this.running === run) this.running = null;
+      if (!this.next) this.close();
     });
     this.running = run;
     return run;
+  }
+
+  private async syncOnce(): Promise<void> {
+    this.handle ??= open(this.directory, 'r');
+    try {
+      await (await this.handle).sync();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  private close(): void {
+    const handle = this.handle;
+    this.handle = null;
+    handle?.then((opened) => opened.close()).catch(() => undefined);
   }
 }
 
