@@ -178,6 +178,8 @@ describe('MailboxPoller recovery', () => {
       try {
         await plain.append('noidle', 'secret', [makeMessage({ subject: 'polled 1' }), makeMessage({ subject: 'polled 2' })]);
         await waitFor(() => journaled.length === 2, 5_000, 'the polled messages');
+        // The position advances after the messages are moved, a moment after they are journaled.
+        await waitFor(async () => (await storedMailbox(mailbox.id)).lastUid === 2n, 5_000, 'the new position');
       } finally {
         await poller.stop();
       }

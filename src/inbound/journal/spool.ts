@@ -166,8 +166,8 @@ export class Spool {
   }
 
   /**
-   * List the entries committed to `new/` and not yet registered in the database,
-   * oldest first. A file without a valid trailer is removed once it is too old for a
+   * List the entries committed to `new/` and not yet registered in the database, in
+   * id order (arrival order to the millisecond). A file without a valid trailer is removed once it is too old for a
    * writer to still be working on it, and `discarded` lists it with the reason.
    */
   async listUnregistered(now = Date.now()): Promise<{ entries: SpoolEntry[]; discarded: { file: string; reason: string }[] }> {
