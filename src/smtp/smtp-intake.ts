@@ -3,7 +3,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { matchHelpdeskAddress } from '../mail/addresses.js';
-import { BareLineFeedError, MessageTooLargeError, type Spool, type SpoolEntry } from '../inbound/journal/spool.js';
+import { BareLineFeedError, ClientAbortedError, MessageTooLargeError, type Spool, type SpoolEntry } from '../inbound/journal/spool.js';
 
 /** SMTP errors carry the reply code that smtp-server sends. */
 class SmtpReplyError extends Error {
@@ -80,6 +80,10 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SMTPServer {
           },
           (error: unknown) => {
             if (error instanceof MessageTooLargeError) return callback(new SmtpReplyError(`5.3.4 ${error.message}`, 552));
+            if (error instanceof ClientAbortedError) {
+              log.info({ sessionId: session.id }, 'client disconnected during DATA; nothing kept');
+              return callback(new SmtpReplyError('4.4.2 Connection dropped during DATA', 451));
+            }
             if (error instanceof BareLineFeedError) {
               log.info({ sessionId: session.id }, 'message with bare LF rejected');
               return callback(new SmtpReplyError(error.message, 550));

@@ -105,6 +105,25 @@ describe('SMTP intake', () => {
     expect(reply).toMatch(/^550 5\.6\.2/);
   });
 
+  it('keeps nothing of a message cut off during DATA', async () => {
+    const before = await harness.app.prisma.inboundMessage.count();
+    const session = await RawSmtpSession.connect(port);
+    await session.command('EHLO client.test');
+    await session.command('MAIL FROM:<ann@customer.test>');
+    await session.command('RCPT TO:<support@example.test>');
+    expect(await session.command('DATA')).toMatch(/^354/);
+    session.write('Subject: cut off\r\nFrom: ann@customer.test\r\n\r\n' + 'half a line of text\r\n'.repeat(500));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    session.socket.destroy();
+
+    const spoolDir = path.join(harness.dataDir, 'journal', 'new');
+    const deadline = Date.now() + 5_000;
+    while ((await readdir(spoolDir)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await readdir(spoolDir)).toEqual([]);
+    expect(await harness.app.prisma.inboundMessage.count()).toBe(before);
+  });
+
   it('makes one task of the same message delivered twice', async () => {
     const { raw, messageId } = handwrittenMessage({ from: 'bob@customer.test', to: 'support@example.test', subject: 'Delivered twice', text: 'Hello twice.' });
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { PrismaClient } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
-import { Spool, type Envelope, type MailboxPosition, type SpoolEntry, type JournalSource } from './spool.js';
+import { Spool, type Envelope, type InvalidSpoolFile, type MailboxPosition, type SpoolEntry, type JournalSource } from './spool.js';
 
 export { BareLineFeedError, MessageTooLargeError, type Envelope, type MailboxPosition, type SpoolEntry, type JournalSource } from './spool.js';
 
@@ -78,11 +78,25 @@ export class Journal {
 
   /** Register every entry that a crash left in the spool. Returns how many there were. */
   async recover(): Promise<number> {
-    const { entries, discarded } = await this.spool.listUnregistered();
-    for (const { file, reason } of discarded) this.log.warn({ file, reason }, 'incomplete spool file discarded; its sender was never sent a 250');
+    const { entries, invalid } = await this.spool.listUnregistered();
+    for (const item of invalid) await this.recoverInvalid(item);
     for (let start = 0; start < entries.length; start += REGISTRATION_BATCH_SIZE) await this.registerAll(entries.slice(start, start + REGISTRATION_BATCH_SIZE));
     if (entries.length > 0) this.log.info({ count: entries.length }, 'spooled messages recovered');
     return entries.length;
+  }
+
+  /** Archive a registered file whose move a crash cut short, or discard a stale torn one. */
+  private async recoverInvalid(item: InvalidSpoolFile): Promise<void> {
+    const row = await this.prisma.inboundMessage.findUnique({ where: { id: item.id }, select: { id: true, rawPath: true, size: true } });
+    if (row) {
+      await this.spool.archiveRegistered(row);
+      this.log.info({ journalId: row.id }, 'archived a registered message whose move was interrupted');
+    } else if (item.stale) {
+      await this.spool.discard(item);
+      this.log.warn({ file: item.name, reason: item.reason }, 'incomplete spool file discarded; its sender was never sent a 250');
+    } else {
+      this.log.info({ file: item.name, reason: item.reason }, 'incomplete spool file left in place; another process may still be writing it');
+    }
   }
 
   private toRow(entry: SpoolEntry) {

@@ -53,6 +53,16 @@ export class MessageTooLargeError extends Error {
   }
 }
 
+/** Raised when the client disconnects before the end of the message; nothing of it is kept. */
+export class ClientAbortedError extends Error {
+  readonly code = 'CLIENT_ABORTED';
+
+  constructor() {
+    super('the client disconnected before the end of the message');
+    this.name = 'ClientAbortedError';
+  }
+}
+
 /**
  * Raised for a message with a line feed that no carriage return precedes. RFC 5321,
  * section 2.3.8, forbids them, and servers that read them as line ends differently
@@ -69,11 +79,22 @@ export class BareLineFeedError extends Error {
 }
 
 /**
- * A spool file without a valid trailer is discarded once it is this old. Younger ones
- * may still be written by another process (an `npm start -- smtp` beside the one that
- * recovers), and smtp-server ends a session that sends nothing for a minute.
+ * A spool file without a valid trailer and without a database row is discarded once it
+ * is this old. Younger ones may still be written by another process (an
+ * `npm start -- smtp` beside the one that recovers), and smtp-server ends a session
+ * that sends nothing for a minute.
  */
 const TORN_FILE_AGE_MS = 15 * 60 * 1000;
+
+/** A file in `new/` without a valid trailer. */
+export interface InvalidSpoolFile {
+  id: string;
+  /** The file's name in `new/`. */
+  name: string;
+  reason: string;
+  /** True once the file is too old for a writer to still be working on it. */
+  stale: boolean;
+}
 
 /**
  * The durable spool of raw messages. A message is streamed to `new/<id>.eml`, followed
@@ -132,7 +153,13 @@ export class Spool {
     });
 
     // pipe() rather than pipeline(): a failed write must not destroy the SMTP data
-    // stream, which has to be read to its end before the server can reply.
+    // stream, which has to be read to its end before the server can reply. pipe() does
+    // not pass on the end of a stream that is destroyed (smtp-server destroys it when
+    // the client disconnects during DATA), so that case is passed on here.
+    const onClose = () => {
+      if (!input.readableEnded) limiter.destroy(new ClientAbortedError());
+    };
+    input.once('close', onClose);
     input.pipe(limiter);
     let file: SyncedFile | null = null;
     try {
@@ -146,6 +173,8 @@ export class Spool {
       input.resume();
       await (file ? file.discard() : rm(this.entryPath(id), { force: true }));
       throw error;
+    } finally {
+      input.off('close', onClose);
     }
   }
 
@@ -167,12 +196,14 @@ export class Spool {
 
   /**
    * List the entries committed to `new/` and not yet registered in the database, in
-   * id order (arrival order to the millisecond). A file without a valid trailer is removed once it is too old for a
-   * writer to still be working on it, and `discarded` lists it with the reason.
+   * id order (arrival order to the millisecond). Files without a valid trailer are
+   * listed apart in `invalid`. Such a file may be torn (its sender never got a 250),
+   * still being written by another process, or registered already, with a crash
+   * between cutting its trailer and moving it. Only the database can tell which.
    */
-  async listUnregistered(now = Date.now()): Promise<{ entries: SpoolEntry[]; discarded: { file: string; reason: string }[] }> {
+  async listUnregistered(now = Date.now()): Promise<{ entries: SpoolEntry[]; invalid: InvalidSpoolFile[] }> {
     const entries: SpoolEntry[] = [];
-    const discarded: { file: string; reason: string }[] = [];
+    const invalid: InvalidSpoolFile[] = [];
     for (const name of (await readdir(this.newDir)).sort()) {
       const file = path.join(this.newDir, name);
       const id = name.replace(/\.(eml|json|tmp)$/, '');
@@ -184,21 +215,26 @@ export class Spool {
         if (entry) {
           entries.push(entry);
           this.legacyIds.add(entry.id);
-        }
-        else await this.discard(file, 'torn metadata file', now, discarded, path.join(this.newDir, `${id}.json`));
+        } else await this.listInvalid(invalid, name, id, 'torn metadata file', now);
         continue;
       }
 
       if (!name.endsWith('.eml')) {
-        await this.discard(file, 'not a spool file', now, discarded);
+        await this.listInvalid(invalid, name, id, 'not a spool file', now);
         continue;
       }
-      const result = await readSyncedFile(file, id);
+      const result = await readSpoolFile(file, id);
       if (result === null) continue;
       if ('entry' in result) entries.push(result.entry);
-      else await this.discard(file, result.invalid, now, discarded);
+      else await this.listInvalid(invalid, name, id, result.invalid, now);
     }
-    return { entries, discarded };
+    return { entries, invalid };
+  }
+
+  /** Remove an invalid file, and the .json beside it if there is one. */
+  async discard(item: InvalidSpoolFile): Promise<void> {
+    await rm(path.join(this.newDir, item.name), { force: true });
+    await rm(path.join(this.newDir, `${item.id}.json`), { force: true });
   }
 
   /** Return the path, relative to the journal folder, of a registered message. */
@@ -207,34 +243,44 @@ export class Spool {
   }
 
   /**
-   * Move an entry's file to its archive path and cut off its trailer. Call it only
+   * Cut off an entry's trailer and move its file to its archive path. Call it only
    * after the entry's database row exists, because the row then contains the metadata.
    * Safe to call again after a crash, and by two processes at once.
    */
   async archive(entry: SpoolEntry): Promise<void> {
-    const target = path.join(this.journalDir, this.archivePath(entry));
+    await this.archiveRegistered({ id: entry.id, rawPath: this.archivePath(entry), size: entry.size });
+    if (this.legacyIds.delete(entry.id)) await rm(path.join(this.newDir, `${entry.id}.json`), { force: true });
+  }
+
+  /**
+   * Archive the spool file of a registered row. The trailer is cut while the file is
+   * still in `new/`, so a crash between the two steps leaves it where recovery looks.
+   */
+  async archiveRegistered(row: { id: string; rawPath: string; size: number }): Promise<void> {
+    const source = this.entryPath(row.id);
+    try {
+      await truncate(source, row.size);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return; // Archived already.
+    }
+
+    const target = path.join(this.journalDir, row.rawPath);
     const folder = path.dirname(target);
     if (!this.archiveFolders.has(folder)) {
       await mkdir(folder, { recursive: true });
       this.archiveFolders.add(folder);
     }
-    const source = this.entryPath(entry.id);
     try {
       await rename(source, target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      // Moved already, or the archive folder was removed since it was made.
+      // Moved meanwhile by another process, or the archive folder was removed since it was made.
       if (await exists(source)) {
         await mkdir(folder, { recursive: true });
         await rename(source, target);
       }
     }
-    try {
-      await truncate(target, entry.size);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    if (this.legacyIds.delete(entry.id)) await rm(path.join(this.newDir, `${entry.id}.json`), { force: true });
   }
 
   /**
@@ -265,18 +311,13 @@ export class Spool {
     return path.join(this.newDir, `${id}.eml`);
   }
 
-  private async discard(file: string, reason: string, now: number, discarded: { file: string; reason: string }[], companion?: string): Promise<void> {
-    let mtimeMs: number;
+  private async listInvalid(invalid: InvalidSpoolFile[], name: string, id: string, reason: string, now: number): Promise<void> {
     try {
-      ({ mtimeMs } = await stat(file));
+      const { mtimeMs } = await stat(path.join(this.newDir, name));
+      invalid.push({ id, name, reason, stale: now - mtimeMs >= TORN_FILE_AGE_MS });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    if (now - mtimeMs < TORN_FILE_AGE_MS) return;
-    await rm(file, { force: true });
-    if (companion) await rm(companion, { force: true });
-    discarded.push({ file: path.basename(file), reason });
   }
 
   private async commit(file: SyncedFile, id: string, source: JournalSource, envelope: Envelope, scanner: MessageScanner, mailbox?: MailboxPosition): Promise<SpoolEntry> {
@@ -309,7 +350,7 @@ function createJournalId(): string {
 }
 
 /** Read a spool file's trailer; returns null when the file is gone (another process registered it meanwhile). */
-async function readSyncedFile(file: string, id: string): Promise<Awaited<ReturnType<typeof readTrailer<SpoolEntry>>> | null> {
+async function readSpoolFile(file: string, id: string): Promise<Awaited<ReturnType<typeof readTrailer<SpoolEntry>>> | null> {
   let handle;
   try {
     handle = await open(file, 'r');

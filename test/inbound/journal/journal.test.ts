@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, truncate, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type PrismaClient } from '../../../src/db/client.js';
@@ -53,6 +53,36 @@ describe('Journal', () => {
     expect(await prisma.inboundMessage.count()).toBe(1);
     expect(await readdir(journal.spool.newDir)).toEqual([]);
     expect((await readFile(journal.rawFilePath(row))).equals(raw)).toBe(true);
+  });
+
+  it('archives a file whose move a crash interrupted', async () => {
+    const entry = await journal.spool.writeBuffer(raw, 'smtp', envelope);
+    const archiveRegistered = journal.spool.archiveRegistered.bind(journal.spool);
+    // The crash comes after the trailer is cut, before the file moves.
+    journal.spool.archiveRegistered = async (row) => {
+      await truncate(path.join(journal.spool.newDir, `${row.id}.eml`), row.size);
+      throw new Error('process killed');
+    };
+
+    await expect(journal.register(entry)).rejects.toThrow('process killed');
+    journal.spool.archiveRegistered = archiveRegistered;
+    expect(await journal.recover()).toBe(0);
+
+    const row = await prisma.inboundMessage.findUniqueOrThrow({ where: { id: entry.id } });
+    expect(await readdir(journal.spool.newDir)).toEqual([]);
+    expect((await readFile(journal.rawFilePath(row))).equals(raw)).toBe(true);
+  });
+
+  it('discards an old torn file that has no row', async () => {
+    const torn = path.join(journal.spool.newDir, '00000000-torn.eml');
+    await writeFile(torn, Buffer.concat([raw, raw, raw]));
+    const longAgo = new Date(Date.now() - 16 * 60 * 1000);
+    await utimes(torn, longAgo, longAgo);
+
+    expect(await journal.recover()).toBe(0);
+
+    expect(await readdir(journal.spool.newDir)).toEqual([]);
+    expect(await prisma.inboundMessage.count()).toBe(0);
   });
 
   it('registers what a crash left in the spool', async () => {

@@ -36,9 +36,9 @@ describe('Spool', () => {
     const entries = await Promise.all(Array.from({ length: 20 }, (_, index) => spool.writeStream(Readable.from([Buffer.from(message(index))]), 'smtp', envelope, { maxBytes: 10_000 })));
 
     expect(new Set(entries.map((entry) => entry.id)).size).toBe(20);
-    const { entries: listed, discarded } = await spool.listUnregistered();
+    const { entries: listed, invalid } = await spool.listUnregistered();
     expect(listed.map((entry) => entry.messageId).sort()).toEqual(entries.map((entry) => entry.messageId).sort());
-    expect(discarded).toEqual([]);
+    expect(invalid).toEqual([]);
   });
 
   it('keeps the metadata in one file after the message', async () => {
@@ -69,17 +69,18 @@ describe('Spool', () => {
     expect((await spool.readMessage(row)).equals(raw)).toBe(true);
   });
 
-  it('discards an old file without a trailer', async () => {
+  it('lists an old file without a trailer as stale', async () => {
     const spool = await createSpool();
     const kept = await spool.writeBuffer(Buffer.from(message(1)), 'smtp', envelope);
     const torn = path.join(spool.newDir, '00000000-torn.eml');
     await writeFile(torn, message(2).repeat(4));
     await ageFile(torn);
 
-    const { entries, discarded } = await spool.listUnregistered();
-
+    const { entries, invalid } = await spool.listUnregistered();
     expect(entries.map((entry) => entry.id)).toEqual([kept.id]);
-    expect(discarded).toEqual([{ file: '00000000-torn.eml', reason: 'no trailer footer' }]);
+    expect(invalid).toEqual([{ id: '00000000-torn', name: '00000000-torn.eml', reason: 'no trailer footer', stale: true }]);
+    await spool.discard(invalid[0]!);
+
     expect(await readdir(spool.newDir)).toEqual([`${kept.id}.eml`]);
   });
 
@@ -88,27 +89,27 @@ describe('Spool', () => {
     const writing = path.join(spool.newDir, '00000000-writing.eml');
     await writeFile(writing, message(3));
 
-    const { entries, discarded } = await spool.listUnregistered();
+    const { entries, invalid } = await spool.listUnregistered();
 
     expect(entries).toEqual([]);
-    expect(discarded).toEqual([]);
+    expect(invalid.map((item) => item.stale)).toEqual([false]);
     expect(await readdir(spool.newDir)).toEqual(['00000000-writing.eml']);
   });
 
-  it('discards a file whose trailer was cut short', async () => {
+  it('rejects a file whose trailer was cut short', async () => {
     const spool = await createSpool();
     const entry = await spool.writeBuffer(Buffer.from(message(4)), 'smtp', envelope);
     const file = path.join(spool.newDir, `${entry.id}.eml`);
     await truncate(file, (await stat(file)).size - 1);
     await ageFile(file);
 
-    const { entries, discarded } = await spool.listUnregistered();
+    const { entries, invalid } = await spool.listUnregistered();
 
     expect(entries).toEqual([]);
-    expect(discarded.map((item) => item.reason)).toEqual(['no trailer footer']);
+    expect(invalid.map((item) => item.reason)).toEqual(['no trailer footer']);
   });
 
-  it('discards a file whose message bytes changed', async () => {
+  it('rejects a file whose message bytes changed', async () => {
     const spool = await createSpool();
     const entry = await spool.writeBuffer(Buffer.from(message(5)), 'smtp', envelope);
     const file = path.join(spool.newDir, `${entry.id}.eml`);
@@ -117,9 +118,9 @@ describe('Spool', () => {
     await writeFile(file, bytes);
     await ageFile(file);
 
-    const { discarded } = await spool.listUnregistered();
+    const { invalid } = await spool.listUnregistered();
 
-    expect(discarded.map((item) => item.reason)).toEqual(['message checksum mismatch']);
+    expect(invalid.map((item) => item.reason)).toEqual(['message checksum mismatch']);
   });
 
   it('rejects a trailer forged inside a torn message', async () => {
@@ -134,10 +135,10 @@ describe('Spool', () => {
     await truncate(file, body.length);
     await ageFile(file);
 
-    const { entries, discarded } = await spool.listUnregistered();
+    const { entries, invalid } = await spool.listUnregistered();
 
     expect(entries).toEqual([]);
-    expect(discarded.map((item) => item.reason)).toEqual(['trailer names another entry']);
+    expect(invalid.map((item) => item.reason)).toEqual(['trailer names another entry']);
   });
 
   it('recovers an entry written with a separate metadata file', async () => {
@@ -156,15 +157,16 @@ describe('Spool', () => {
     expect(await readFile(path.join(spool.journalDir, spool.archivePath(legacy)), 'utf8')).toBe(raw);
   });
 
-  it('discards an old unrelated file', async () => {
+  it('lists an old unrelated file', async () => {
     const spool = await createSpool();
     const leftover = path.join(spool.newDir, '00000000-left.tmp');
     await writeFile(leftover, 'partial');
     await ageFile(leftover);
 
-    const { discarded } = await spool.listUnregistered();
+    const { invalid } = await spool.listUnregistered();
+    expect(invalid).toEqual([{ id: '00000000-left', name: '00000000-left.tmp', reason: 'not a spool file', stale: true }]);
+    await spool.discard(invalid[0]!);
 
-    expect(discarded).toEqual([{ file: '00000000-left.tmp', reason: 'not a spool file' }]);
     expect(await readdir(spool.newDir)).toEqual([]);
   });
 
