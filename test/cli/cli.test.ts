@@ -67,6 +67,22 @@ describe('postdesk CLI', () => {
     expect(missing.code).toBe(1);
   });
 
+  it('says when a list is cut at its limit', async () => {
+    await deliver('CLI limit one', 'First.');
+    await deliver('CLI limit two', 'Second.');
+
+    const tasks = await cli('task', 'list', '--limit', '1');
+    const entries = await cli('journal', 'list', '--limit', '1');
+    const total = await harness.app.prisma.task.count();
+    const all = await cli('task', 'list', '--limit', String(total));
+
+    expect(tasks.out).toContain('CLI limit two');
+    expect(tasks.out).not.toContain('CLI limit one');
+    expect(tasks.out).toContain(`(the newest 1 of ${total} are shown; use --limit N to see more)`);
+    expect(entries.out).toMatch(/\(the newest 1 of \d+ are shown; use --limit N to see more\)/);
+    expect(all.out).not.toContain('are shown');
+  });
+
   it('prints a reply address whose token names the task and the person', async () => {
     await deliver('CLI reply address', 'Hello.');
     const task = await harness.app.prisma.task.findFirstOrThrow({ where: { subject: 'CLI reply address' } });

@@ -3,7 +3,7 @@ import type { InboundStatus } from '../../db/generated/enums.js';
 import { Journal } from '../../inbound/journal/journal.js';
 import { InboundProcessor } from '../../inbound/processor.js';
 import { ChangeRunner } from '../../tasks/change.js';
-import { formatDate, formatTable } from '../format.js';
+import { formatCutNotice, formatDate, formatTable } from '../format.js';
 import { UsageError, type CliCommand, type CliDeps } from '../types.js';
 
 const STATUSES: readonly InboundStatus[] = ['pending', 'processed', 'duplicate', 'ignored', 'failed'];
@@ -12,7 +12,7 @@ const STATUSES: readonly InboundStatus[] = ['pending', 'processed', 'duplicate',
 export const journalCommand: CliCommand = {
   name: 'journal',
   summary: 'list the inbound journal, show an entry, retry a failed one',
-  usage: ['journal list [--status pending|processed|duplicate|ignored|failed] [--limit N]', 'journal show ID [--raw]', 'journal retry ID|--all-failed'].join('\n'),
+  usage: ['journal list [--status pending|processed|duplicate|ignored|failed] [--limit N (default 50)]', 'journal show ID [--raw]', 'journal retry ID|--all-failed'].join('\n'),
   async run(args, deps) {
     const [sub, ...rest] = args;
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { status: { type: 'string' }, limit: { type: 'string' }, raw: { type: 'boolean' }, 'all-failed': { type: 'boolean' } } });
@@ -21,9 +21,14 @@ export const journalCommand: CliCommand = {
       if (values.status !== undefined && !STATUSES.includes(values.status as InboundStatus)) throw new UsageError(`invalid --status "${values.status}"; use one of: ${STATUSES.join(', ')}`);
       const limit = values.limit === undefined ? 50 : Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`invalid --limit "${values.limit}"; give a whole number of at least 1`);
-      const entries = await deps.prisma.inboundMessage.findMany({ where: values.status ? { status: values.status as InboundStatus } : {}, orderBy: { receivedAt: 'desc' }, take: limit });
+      const where = values.status ? { status: values.status as InboundStatus } : {};
+      const entries = await deps.prisma.inboundMessage.findMany({ where, orderBy: { receivedAt: 'desc' }, take: limit });
       const rows = entries.map((entry) => [entry.id, formatDate(entry.receivedAt), entry.source, entry.status, entry.kind, entry.taskId ? `#${entry.taskId}` : '', entry.envelopeFrom, entry.error]);
       for (const line of formatTable(['ID', 'RECEIVED', 'SOURCE', 'STATUS', 'KIND', 'TASK', 'SENDER', 'ERROR'], rows)) deps.out(line);
+      if (entries.length === limit) {
+        const total = await deps.prisma.inboundMessage.count({ where });
+        if (total > limit) deps.out(formatCutNotice(limit, total));
+      }
       return 0;
     }
     if (sub === 'show') return showEntry(deps, positionals[0], values.raw ?? false);

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import type { TaskStatus } from '../../db/generated/enums.js';
 import { parseStatus, STATUS_NAMES } from '../../tasks/status.js';
-import { formatDate, formatTable } from '../format.js';
+import { formatCutNotice, formatDate, formatTable } from '../format.js';
 import { UsageError, type CliCommand, type CliDeps } from '../types.js';
 
 /** `postdesk task list|show`: read tasks with their conversation and history. */
 export const taskCommand: CliCommand = {
   name: 'task',
   summary: 'list tasks and show one with its comments and history',
-  usage: ['task list [--status STATUS] [--assignee ADDRESS] [--limit N]', 'task show NUMBER'].join('\n'),
+  usage: ['task list [--status STATUS] [--assignee ADDRESS] [--limit N (default 50)]', 'task show NUMBER'].join('\n'),
   async run(args, deps) {
     const [sub, ...rest] = args;
     const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { status: { type: 'string' }, assignee: { type: 'string' }, limit: { type: 'string' } } });
@@ -21,14 +21,14 @@ export const taskCommand: CliCommand = {
       }
       const limit = values.limit === undefined ? 50 : Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`invalid --limit "${values.limit}"; give a whole number of at least 1`);
-      const tasks = await deps.prisma.task.findMany({
-        where: { ...(status ? { status } : {}), ...(values.assignee ? { assignee: { email: values.assignee.toLowerCase() } } : {}) },
-        include: { author: true, assignee: true },
-        orderBy: { id: 'desc' },
-        take: limit,
-      });
+      const where = { ...(status ? { status } : {}), ...(values.assignee ? { assignee: { email: values.assignee.toLowerCase() } } : {}) };
+      const tasks = await deps.prisma.task.findMany({ where, include: { author: true, assignee: true }, orderBy: { id: 'desc' }, take: limit });
       const rows = tasks.map((task) => [`#${task.id}`, STATUS_NAMES[task.status], task.priority, task.author.email, task.assignee?.email ?? '', formatDate(task.createdAt), task.subject]);
       for (const line of formatTable(['TASK', 'STATUS', 'PRIORITY', 'AUTHOR', 'ASSIGNEE', 'CREATED', 'SUBJECT'], rows)) deps.out(line);
+      if (tasks.length === limit) {
+        const total = await deps.prisma.task.count({ where });
+        if (total > limit) deps.out(formatCutNotice(limit, total));
+      }
       return 0;
     }
 
