@@ -15,7 +15,7 @@ export function formatDate(date: Date | null | undefined): string {
   return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
 }
 
-/** Return the line that follows a list cut at `limit` rows, so that nobody takes it for all there is. */
+/** Return the line printed after a list cut at `limit` rows, with the total, so the reader knows more exist. */
 export function formatCutNotice(limit: number, total: number): string {
   return `(the newest ${limit} of ${total} are shown; use --limit N to see more)`;
 }
