@@ -37,7 +37,8 @@ export function createSmtpIntake(deps: SmtpIntakeDeps): SMTPServer {
 
   const options: SMTPServerOptions = {
     name: config.smtp.hostname,
-    banner: 'Postdesk ESMTP',
+    // smtp-server writes "220 <name> ESMTP <banner>".
+    banner: 'Postdesk',
     size: config.smtp.maxMessageBytes,
     maxClients: config.smtp.maxClients,
     authOptional: true,

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +104,14 @@ describe('SMTP intake', () => {
     session.close();
 
     expect(reply).toMatch(/^550 5\.6\.2/);
+  });
+
+  it('greets with ESMTP once', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    const greeting = await new Promise<string>((resolve, reject) => socket.once('data', (data) => resolve(data.toString())).once('error', reject));
+    socket.destroy();
+
+    expect(greeting.trim()).toMatch(/^220 \S+ ESMTP Postdesk$/);
   });
 
   it('keeps nothing of a message cut off during DATA', async () => {
