@@ -21,8 +21,8 @@ export const DEFAULT_INTAKE_PRESSURE: IntakePressureOptions = { windowMs: 250, b
 /**
  * How busy the SMTP intake is. Processing steps aside while it is busy, because
  * senders wait for the 250 and processing needs only the journal, which keeps every
- * accepted message. Exim's `queue_only_load` makes the same trade. A message never
- * waits longer than `maxDeferMs`, so a long burst slows processing but never stops it.
+ * accepted message. Exim's `queue_only_load` makes the same trade. A message waits
+ * at most `maxDeferMs` plus one `pollMs`, so a long burst slows processing but never stops it.
  */
 export class IntakePressure {
   /** Arrival times of the last `busyArrivals` messages, oldest first. */

@@ -90,6 +90,8 @@ export class Journal {
     const row = await this.prisma.inboundMessage.findUnique({ where: { id: item.id }, select: { id: true, rawPath: true, size: true } });
     if (row) {
       await this.spool.archiveRegistered(row);
+      // An older version's .json may still lie beside it.
+      await this.spool.discard(item);
       this.log.info({ journalId: row.id }, 'archived a registered message whose move was interrupted');
     } else if (item.stale) {
       await this.spool.discard(item);

@@ -101,7 +101,7 @@ export interface InvalidSpoolFile {
  * by a trailer with its metadata, and the file is synced (in steps while a large one
  * streams), then the folder is synced once for all the messages committing at that
  * moment. Only then does SMTP reply 250. A file that a crash left without a valid
- * trailer was never acknowledged, and recovery discards it.
+ * trailer and without a database row was never acknowledged, and recovery discards it.
  * Registered messages move to `YYYY-MM-DD/<id>.eml` and lose the trailer, so the
  * archive contains each original as it arrived.
  */
@@ -231,7 +231,7 @@ export class Spool {
     return { entries, invalid };
   }
 
-  /** Remove an invalid file, and the .json beside it if there is one. */
+  /** Remove an invalid file, if it is still in `new/`, and the .json beside it if there is one. */
   async discard(item: InvalidSpoolFile): Promise<void> {
     await rm(path.join(this.newDir, item.name), { force: true });
     await rm(path.join(this.newDir, `${item.id}.json`), { force: true });

@@ -71,17 +71,17 @@ describe('Spool', () => {
 
   it('lists an old file without a trailer as stale', async () => {
     const spool = await createSpool();
-    const kept = await spool.writeBuffer(Buffer.from(message(1)), 'smtp', envelope);
+    const committed = await spool.writeBuffer(Buffer.from(message(1)), 'smtp', envelope);
     const torn = path.join(spool.newDir, '00000000-torn.eml');
     await writeFile(torn, message(2).repeat(4));
     await ageFile(torn);
 
     const { entries, invalid } = await spool.listUnregistered();
-    expect(entries.map((entry) => entry.id)).toEqual([kept.id]);
+    expect(entries.map((entry) => entry.id)).toEqual([committed.id]);
     expect(invalid).toEqual([{ id: '00000000-torn', name: '00000000-torn.eml', reason: 'no trailer footer', stale: true }]);
     await spool.discard(invalid[0]!);
 
-    expect(await readdir(spool.newDir)).toEqual([`${kept.id}.eml`]);
+    expect(await readdir(spool.newDir)).toEqual([`${committed.id}.eml`]);
   });
 
   it('leaves a recent file without a trailer to its writer', async () => {
